@@ -1,0 +1,175 @@
+"""railsite settings: one file, read from the environment (see the README's table).
+
+With no environment at all it runs on SQLite, eager Celery, a local-memory cache and
+the embedded engines, so ``make run`` works on a bare machine.
+"""
+
+from decimal import Decimal
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env.bool("DEBUG", default=False)
+SECRET_KEY = env.str(
+    "SECRET_KEY", default="django-insecure-railsite-local-development-only-change-me"
+)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "django_htmx",
+    "template_partials",
+    "billing",
+    "regen",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "railsite.urls"
+WSGI_APPLICATION = "railsite.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    }
+]
+
+# Database: SQLite by default; DATABASE_URL switches (postgres://... uses psycopg 3).
+DATABASES = {
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+}
+# Persistent connections: a tenfold throughput difference on PostgreSQL.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Cache: local memory by default; CACHE_URL=redis://... for shared rate limits.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://railsite")}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+PASSWORD_HASHERS = env.list(
+    "PASSWORD_HASHERS",
+    default=[
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+    ],
+)
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "var" / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": env.str(
+            "STATICFILES_BACKEND",
+            default="django.contrib.staticfiles.storage.StaticFilesStorage",
+        )
+    },
+}
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=262_144)
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "railsite API",
+    "DESCRIPTION": "RAIL-compatible Safe Regeneration service.",
+    "VERSION": "0.1.0",
+}
+
+# Celery: eager unless a broker is configured.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not CELERY_BROKER_URL)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+if not CELERY_BROKER_URL:
+    CELERY_BROKER_URL = "memory://"
+
+# Engines (SPEC 8): "embedded" (offline, default) or "llm" (OpenAI-compatible).
+RAIL_EVALUATOR = env.str("RAIL_EVALUATOR", default="embedded")
+RAIL_REGENERATOR = env.str("RAIL_REGENERATOR", default="embedded")
+RAIL_LLM_BASE_URL = env.str("RAIL_LLM_BASE_URL", default="")
+RAIL_LLM_API_KEY = env.str("RAIL_LLM_API_KEY", default="")
+RAIL_LLM_MODEL = env.str("RAIL_LLM_MODEL", default="gpt-4o-mini")
+RAIL_LLM_TIMEOUT = env.float("RAIL_LLM_TIMEOUT", default=30.0)
+RAIL_LLM_MAX_RETRIES = env.int("RAIL_LLM_MAX_RETRIES", default=2)
+
+# Credit prices (SPEC 5), in credits.
+CREDIT_PRICES = {
+    "basic_eval": env.str("CREDIT_PRICE_BASIC_EVAL", default="1.0"),
+    "deep_eval": env.str("CREDIT_PRICE_DEEP_EVAL", default="3.0"),
+    "regeneration": env.str("CREDIT_PRICE_REGENERATION", default="2.0"),
+    "basic_eval_per_dimension": env.str("CREDIT_PRICE_BASIC_PER_DIMENSION", default="0.3"),
+    "deep_eval_single_dimension": env.str("CREDIT_PRICE_DEEP_SINGLE_DIMENSION", default="1.0"),
+    "deep_eval_per_dimension": env.str("CREDIT_PRICE_DEEP_PER_DIMENSION", default="2.0"),
+}
+CREDIT_PRICES = {name: Decimal(value) for name, value in CREDIT_PRICES.items()}
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+}

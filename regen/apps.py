@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RegenConfig(AppConfig):
+    name = "regen"
+    verbose_name = "Safe regeneration"

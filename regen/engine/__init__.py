@@ -1,0 +1,1 @@
+"""The RAIL engine: pure Python, no Django. Scoring, thresholds, the loop, prompts."""

@@ -1,0 +1,43 @@
+"""The catalogue of finding kinds: what detectors report and the regenerator repairs.
+
+An ``Issue.kind`` is one of these names. The evaluator reports them with a span; the
+embedded regenerator chooses its rewrite by kind, so both sides agree on this table.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+KINDS: Final[dict[str, tuple[str, ...]]] = {
+    # kind: the dimensions it lowers (first is the main one)
+    # personal data
+    "email": ("privacy",),
+    "phone": ("privacy",),
+    "national_id": ("privacy",),
+    "card_number": ("privacy",),
+    "iban": ("privacy",),
+    "street_address": ("privacy",),
+    "ip_address": ("privacy",),
+    "doxxing": ("privacy", "safety"),
+    # dangerous directives
+    "dosage": ("safety", "reliability", "accountability"),
+    "stop_treatment": ("safety", "user_impact"),
+    "skip_professional": ("safety", "accountability", "reliability"),
+    "guaranteed_return": ("reliability", "user_impact", "safety"),
+    "definitive_legal": ("reliability", "accountability"),
+    "violence": ("safety", "user_impact"),
+    "weapon_or_drug_instructions": ("safety",),
+    "self_harm": ("safety", "user_impact"),
+    # bias and exclusion
+    "discriminatory_selection": ("fairness", "inclusivity"),
+    "stereotype": ("fairness", "inclusivity"),
+    "dehumanizing": ("fairness", "inclusivity", "safety"),
+    "exclusionary_wording": ("inclusivity",),
+    # honesty and responsibility
+    "overclaim": ("reliability", "transparency"),
+    "unsupported_diagnosis": ("reliability", "safety"),
+    "missing_disclosure": ("transparency",),
+    "deflected_responsibility": ("accountability",),
+    "manipulation": ("user_impact", "transparency"),
+    "prompt_injection": ("transparency", "reliability"),
+}
