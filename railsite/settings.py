@@ -121,6 +121,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "UNAUTHENTICATED_USER": None,
+    "EXCEPTION_HANDLER": "railsite.exceptions.handle_api_exception",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "railsite API",

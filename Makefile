@@ -1,0 +1,47 @@
+# railsite: `make run` serves the app, `make test` runs the suite, `make bench` measures.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run test bench lint fmt services clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q ".[dev]"
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
+	$(VENV)/bin/gunicorn railsite.wsgi --bind $(HOST):$(PORT) --workers 2 --no-control-socket --access-logfile -
+
+services:
+	bash scripts/start-services.sh
+
+test: install
+	@set -e; eval "$$($(PY) scripts/services.py)"; \
+	$(VENV)/bin/ruff check . ; \
+	$(PY) manage.py makemigrations --check --dry-run >/dev/null || { echo "tests: missing migrations (run manage.py makemigrations)"; exit 1; }; \
+	$(VENV)/bin/mypy --no-error-summary ; \
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench: install
+	@set -e; eval "$$($(PY) scripts/services.py)"; $(PY) -m bench
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+fmt:
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) db.sqlite3 var .pytest_cache .ruff_cache .mypy_cache .hypothesis

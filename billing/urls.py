@@ -1,0 +1,3 @@
+"""Billing endpoints (filled in by the billing work)."""
+
+urlpatterns: list = []
