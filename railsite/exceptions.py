@@ -44,12 +44,16 @@ def _flatten(detail: Any) -> dict[str, list[str]]:
         out = {}
         for index, item in enumerate(detail):
             for sub, messages in _flatten(item).items():
-                out.setdefault(f"{index}" if sub == "non_field_errors" else f"{index}.{sub}", []).extend(messages)
+                out.setdefault(
+                    f"{index}" if sub == "non_field_errors" else f"{index}.{sub}", []
+                ).extend(messages)
         return out
     return {"non_field_errors": [str(detail)]}
 
 
-def _response(body: dict[str, Any], status_code: int, headers: dict[str, str] | None = None) -> Response:
+def _response(
+    body: dict[str, Any], status_code: int, headers: dict[str, str] | None = None
+) -> Response:
     return Response(body, status=status_code, headers=headers)
 
 
@@ -64,7 +68,9 @@ def handle_api_exception(exc: Exception, context: dict[str, Any]) -> Response | 
     if isinstance(exc, exceptions.ValidationError):
         details = _flatten(exc.detail)
         first_field, messages = next(iter(details.items()), ("", ["Invalid input."]))
-        message = messages[0] if first_field == "non_field_errors" else f"{first_field}: {messages[0]}"
+        message = (
+            messages[0] if first_field == "non_field_errors" else f"{first_field}: {messages[0]}"
+        )
         return _response({"error": message, "code": "VALIDATION_ERROR", "details": details}, 400)
     if isinstance(exc, exceptions.APIException):
         code = _DRF_CODES.get(type(exc), str(exc.default_code).upper())
@@ -79,7 +85,10 @@ def handle_api_exception(exc: Exception, context: dict[str, Any]) -> Response | 
     if isinstance(exc, DatabaseError):
         logger.exception("database error in API view")
         return _response(
-            {"error": "The service is temporarily unavailable. Please retry shortly.", "code": "SERVICE_UNAVAILABLE"},
+            {
+                "error": "The service is temporarily unavailable. Please retry shortly.",
+                "code": "SERVICE_UNAVAILABLE",
+            },
             503,
         )
     return None

@@ -21,7 +21,9 @@ def _pg_ok() -> bool:
     except ImportError:
         return False
     try:
-        with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", connect_timeout=3):
+        with psycopg.connect(
+            "host=127.0.0.1 port=5432 user=postgres dbname=postgres", connect_timeout=3
+        ):
             return True
     except Exception:
         return False

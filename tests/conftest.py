@@ -1,8 +1,27 @@
-"""Shared test set-up: fast hashing; personas and API clients live beside their tests."""
+"""Shared test set-up. Personas and API clients live beside the tests that use them."""
 
 import pytest
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
+    """Hash passwords with MD5 in tests: PBKDF2 would dominate the suite's time."""
+    try:
+        from django.conf import settings
+        from django.contrib.auth.hashers import get_hashers
+
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+        get_hashers.cache_clear()
+    except Exception:  # engine tests may run without Django (-p no:django)
+        pass
+
+
+# The machine has 2 cores shared with servers and workers under test: time limits on
+# single examples would make property tests flaky, not stricter.
+from hypothesis import HealthCheck  # noqa: E402
+from hypothesis import settings as hypothesis_settings
+
+hypothesis_settings.register_profile(
+    "railsite", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("railsite")

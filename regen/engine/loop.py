@@ -1,0 +1,376 @@
+"""The evaluate-and-regenerate loop (SPEC 3) as a step-wise state machine.
+
+``Loop`` only records steps and decides what comes next, so the same code runs a whole
+server-side loop in one call (``run_loop``) and an external session whose regenerations
+arrive over several HTTP calls (``Loop.to_state`` / ``Loop.from_state`` between them).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Literal
+
+from .pricing import Prices
+from .prompts import build_improvement_prompt
+from .requests import CONTENT_MAX, RegenerateRequest
+from .scoring import Evaluation, aggregate
+from .thresholds import ThresholdsMet, decide
+from .types import (
+    EngineError,
+    EvalContext,
+    Evaluator,
+    ImprovementPrompt,
+    RegenerationRequest,
+    Regenerator,
+    Usage,
+)
+
+Status = Literal[
+    "awaiting_regeneration",
+    "passed",
+    "max_iterations_reached",
+    "no_improvement",
+    "budget_exhausted",
+    "critical",
+]
+FINAL_STATUSES = (
+    "passed",
+    "max_iterations_reached",
+    "no_improvement",
+    "budget_exhausted",
+    "critical",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Iteration:
+    """One scored version of the text, and what it took to get it."""
+
+    index: int
+    content: str
+    evaluation: Evaluation
+    thresholds_met: ThresholdsMet
+    improvement_from_previous: float
+    credits: Decimal
+    eval_latency_ms: float
+    regen_latency_ms: float = 0.0
+    rail_prompt: ImprovementPrompt | None = None
+    regeneration_model: str | None = None
+    regen_usage: Usage = field(default_factory=Usage)
+
+    @property
+    def passed(self) -> bool:
+        return self.thresholds_met.all_passed
+
+    @property
+    def failing_dimensions(self) -> list[str]:
+        return self.thresholds_met.failing_dimensions
+
+    @property
+    def latency_ms(self) -> float:
+        return round(self.eval_latency_ms + self.regen_latency_ms, 3)
+
+    @property
+    def usage(self) -> Usage:
+        return self.evaluation.usage + self.regen_usage
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "content": self.content,
+            "evaluation": self.evaluation.to_state(),
+            "improvement_from_previous": self.improvement_from_previous,
+            "credits": str(self.credits),
+            "eval_latency_ms": self.eval_latency_ms,
+            "regen_latency_ms": self.regen_latency_ms,
+            "rail_prompt": self.rail_prompt.to_dict() if self.rail_prompt else None,
+            "regeneration_model": self.regeneration_model,
+            "regen_usage": self.regen_usage.to_dict(),
+        }
+
+
+class Loop:
+    """Record each scored version and decide whether to stop, and why."""
+
+    def __init__(
+        self,
+        request: RegenerateRequest,
+        *,
+        prices: Prices | None = None,
+        eval_cost_usd: float = 0.0,
+        regen_cost_usd: float = 0.0,
+        max_credits: Decimal | None = None,
+    ) -> None:
+        self.request = request
+        self.prices = prices or Prices()
+        self.eval_cost_usd = eval_cost_usd
+        self.regen_cost_usd = regen_cost_usd
+        self.max_credits = max_credits
+        self.iterations: list[Iteration] = []
+        self.status: Status = "awaiting_regeneration"
+
+    # -- what the loop knows -------------------------------------------------------
+    @property
+    def eval_price(self) -> Decimal:
+        return self.prices.evaluation(self.request.mode, len(self.request.dimensions))
+
+    @property
+    def done(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    @property
+    def regenerations(self) -> int:
+        return max(0, len(self.iterations) - 1)
+
+    @property
+    def best(self) -> Iteration:
+        """Return the passing version if any, else the highest score (earliest on a tie)."""
+        passing = [it for it in self.iterations if it.passed]
+        if passing:
+            return passing[0]
+        return max(self.iterations, key=lambda it: (it.evaluation.score, -it.index))
+
+    @property
+    def credits_breakdown(self) -> dict[str, Decimal]:
+        evaluations = self.eval_price * len(self.iterations)
+        regenerations = self.prices.regeneration * self.regenerations
+        return {
+            "evaluations": evaluations,
+            "regenerations": regenerations,
+            "total": evaluations + regenerations,
+        }
+
+    @property
+    def usage(self) -> Usage:
+        total = Usage()
+        for it in self.iterations:
+            total = total + it.usage
+        return total
+
+    @property
+    def total_latency_ms(self) -> float:
+        return round(sum(it.latency_ms for it in self.iterations), 3)
+
+    def worst_case_credits(self) -> Decimal:
+        return self.prices.worst_case(
+            mode=self.request.mode,
+            dimension_count=len(self.request.dimensions),
+            max_regenerations=self.request.max_regenerations,
+        )
+
+    def worst_case_usd(self) -> float:
+        n = self.request.max_regenerations
+        return self.eval_cost_usd * (n + 1) + self.regen_cost_usd * n
+
+    def eval_context(self) -> EvalContext:
+        r = self.request
+        return EvalContext(r.mode, r.dimensions, r.domain, r.usecase, r.context, r.prompt)
+
+    # -- steps ---------------------------------------------------------------------
+    def record(
+        self,
+        *,
+        content: str,
+        evaluation: Evaluation,
+        eval_latency_ms: float,
+        rail_prompt: ImprovementPrompt | None = None,
+        regeneration_model: str | None = None,
+        regen_latency_ms: float = 0.0,
+        regen_usage: Usage | None = None,
+    ) -> Iteration:
+        """Record a scored version (the original first) and decide what comes next."""
+        if self.done:
+            raise EngineError(f"the loop has already ended ({self.status})")
+        index = len(self.iterations)
+        if index > 0 and rail_prompt is None:
+            raise EngineError("a regenerated version needs the prompt that produced it")
+        previous = self.iterations[-1].evaluation.score if self.iterations else evaluation.score
+        best_before = self.best.evaluation.score if self.iterations else None
+        iteration = Iteration(
+            index=index,
+            content=content,
+            evaluation=evaluation,
+            thresholds_met=decide(
+                scores=evaluation.pairs(),
+                overall_score=evaluation.score,
+                overall_confidence=evaluation.confidence,
+                thresholds=self.request.thresholds,
+            ),
+            improvement_from_previous=round(evaluation.score - previous, 1),
+            credits=self.eval_price + (self.prices.regeneration if index else Decimal(0)),
+            eval_latency_ms=round(eval_latency_ms, 3),
+            regen_latency_ms=round(regen_latency_ms, 3),
+            rail_prompt=rail_prompt,
+            regeneration_model=regeneration_model,
+            regen_usage=regen_usage or Usage(),
+        )
+        self.iterations.append(iteration)
+        self.status = self._next_status(iteration, best_before)
+        return iteration
+
+    def _next_status(self, it: Iteration, best_before: float | None) -> Status:
+        if it.index == 0 and it.evaluation.is_critical:
+            return "critical"
+        if it.passed:
+            return "passed"
+        if self.regenerations >= self.request.max_regenerations:
+            return "max_iterations_reached"
+        if (
+            self.request.stop_on_no_improvement
+            and best_before is not None
+            and it.evaluation.score <= best_before
+        ):
+            return "no_improvement"
+        if self._next_step_over_budget():
+            return "budget_exhausted"
+        return "awaiting_regeneration"
+
+    def _next_step_over_budget(self) -> bool:
+        if self.max_credits is not None:
+            next_credits = self.prices.regeneration + self.eval_price
+            if self.credits_breakdown["total"] + next_credits > self.max_credits:
+                return True
+        if self.request.max_cost_usd is not None:
+            spent = self.usage.cost_usd
+            return (
+                spent + self.regen_cost_usd + self.eval_cost_usd > self.request.max_cost_usd + 1e-9
+            )
+        return False
+
+    def next_prompt(self, *, nonce: str | None = None) -> ImprovementPrompt:
+        """Build the improvement prompt from the best version so far."""
+        if self.status != "awaiting_regeneration":
+            raise EngineError(f"no regeneration is due ({self.status})")
+        best = self.best
+        results = best.thresholds_met.dimension_results
+        return build_improvement_prompt(
+            content=best.content,
+            failing_dimensions=best.failing_dimensions,
+            issues=best.evaluation.issues,
+            scores={d: r.score for d, r in results.items()},
+            thresholds={d: r.threshold for d, r in results.items()},
+            domain=self.request.domain,
+            context=self.request.context,
+            prompt=self.request.prompt,
+            policy_hint=self.request.policy_hint,
+            attempt=self.regenerations + 1,
+            nonce=nonce,
+        )
+
+    def regeneration_request(self, prompt: ImprovementPrompt) -> RegenerationRequest:
+        """Describe the next regeneration: the best version and what it must fix."""
+        best = self.best
+        failing = tuple(best.failing_dimensions)
+        return RegenerationRequest(
+            content=best.content,
+            prompt=prompt,
+            failing_dimensions=failing,
+            issues=best.evaluation.issues,
+            domain=self.request.domain,
+            context=self.request.context,
+            policy_hint=self.request.policy_hint,
+        )
+
+    # -- persistence of an external session ------------------------------------------
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "request": self.request.to_dict(),
+            "status": self.status,
+            "eval_cost_usd": self.eval_cost_usd,
+            "regen_cost_usd": self.regen_cost_usd,
+            "max_credits": None if self.max_credits is None else str(self.max_credits),
+            "iterations": [it.to_state() for it in self.iterations],
+        }
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any], *, prices: Prices | None = None) -> Loop:
+        loop = cls(
+            RegenerateRequest.from_dict(state["request"]),
+            prices=prices,
+            eval_cost_usd=float(state.get("eval_cost_usd", 0.0)),
+            regen_cost_usd=float(state.get("regen_cost_usd", 0.0)),
+            max_credits=None if state.get("max_credits") is None else Decimal(state["max_credits"]),
+        )
+        for raw in state["iterations"]:
+            prompt = raw.get("rail_prompt")
+            loop.record(
+                content=raw["content"],
+                evaluation=Evaluation.from_state(raw["evaluation"]),
+                eval_latency_ms=float(raw["eval_latency_ms"]),
+                rail_prompt=ImprovementPrompt.from_dict(prompt) if prompt else None,
+                regeneration_model=raw.get("regeneration_model"),
+                regen_latency_ms=float(raw.get("regen_latency_ms", 0.0)),
+                regen_usage=Usage.from_dict(raw.get("regen_usage", {})),
+            )
+        return loop
+
+
+Clock = Callable[[], float]
+OnIteration = Callable[[Loop, Iteration], None]
+
+
+def evaluate(
+    evaluator: Evaluator, text: str, loop: Loop, clock: Clock = time.perf_counter
+) -> tuple[Evaluation, float]:
+    """Score ``text`` for ``loop``'s request; return the evaluation and its latency (ms)."""
+    started = clock()
+    raw = evaluator.evaluate(text, loop.eval_context())
+    evaluation = aggregate(raw, loop.request.weights)
+    return evaluation, (clock() - started) * 1000.0
+
+
+def step(
+    loop: Loop, evaluator: Evaluator, regenerator: Regenerator, clock: Clock = time.perf_counter
+) -> Iteration:
+    """Run one regeneration and score it (or score the original if nothing is recorded)."""
+    if not loop.iterations:
+        evaluation, latency = evaluate(evaluator, loop.request.content, loop, clock)
+        return loop.record(
+            content=loop.request.content, evaluation=evaluation, eval_latency_ms=latency
+        )
+    prompt = loop.next_prompt()
+    started = clock()
+    regeneration = regenerator.regenerate(loop.regeneration_request(prompt))
+    regen_ms = (clock() - started) * 1000.0
+    text = regeneration.content.strip()[:CONTENT_MAX]
+    if not text:
+        raise EngineError("the regenerator returned an empty text")
+    evaluation, eval_ms = evaluate(evaluator, text, loop, clock)
+    return loop.record(
+        content=text,
+        evaluation=evaluation,
+        eval_latency_ms=eval_ms,
+        rail_prompt=prompt,
+        regeneration_model=regeneration.model,
+        regen_latency_ms=regen_ms,
+        regen_usage=regeneration.usage,
+    )
+
+
+def run_loop(
+    request: RegenerateRequest,
+    *,
+    evaluator: Evaluator,
+    regenerator: Regenerator,
+    prices: Prices | None = None,
+    max_credits: Decimal | None = None,
+    on_iteration: OnIteration | None = None,
+    clock: Clock = time.perf_counter,
+) -> Loop:
+    """Run the whole server-side loop to a final status."""
+    ctx_probe = EvalContext(request.mode, request.dimensions, request.domain)
+    loop = Loop(
+        request,
+        prices=prices,
+        eval_cost_usd=evaluator.estimate_cost_usd(text_chars=len(request.content), ctx=ctx_probe),
+        regen_cost_usd=regenerator.estimate_cost_usd(text_chars=len(request.content)),
+        max_credits=max_credits,
+    )
+    while not loop.done:
+        iteration = step(loop, evaluator, regenerator, clock)
+        if on_iteration is not None:
+            on_iteration(loop, iteration)
+    return loop

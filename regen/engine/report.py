@@ -1,0 +1,93 @@
+"""Render a loop as the contract's ``result`` (seed 001 plus the seed-000 aliases)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .loop import Iteration, Loop
+
+
+def _money(value: Any) -> float:
+    return float(round(value, 2))
+
+
+def evaluation_block(it: Iteration, *, deep: bool) -> dict[str, Any]:
+    """Render an iteration's ``rail_score``, ``dimension_scores`` and ``thresholds_met``."""
+    block = it.evaluation.to_dict(explanations=deep, issues=deep)
+    block["thresholds_met"] = it.thresholds_met.to_dict()
+    return block
+
+
+def iteration_record(it: Iteration, *, deep: bool) -> dict[str, Any]:
+    return {
+        "iteration": it.index,
+        "content": it.content,
+        "scores": it.evaluation.to_dict(explanations=deep, issues=deep),
+        "thresholds_met": it.passed,
+        "failing_dimensions": it.failing_dimensions,
+        "improvement_from_previous": it.improvement_from_previous,
+        "latency_ms": it.latency_ms,
+        "rail_prompt": it.rail_prompt.to_dict() if it.rail_prompt else None,
+        "regeneration_model": it.regeneration_model,
+    }
+
+
+def credits_breakdown(loop: Loop) -> dict[str, float]:
+    return {name: _money(value) for name, value in loop.credits_breakdown.items()}
+
+
+def loop_result(loop: Loop) -> dict[str, Any]:
+    """Render the ``result`` object of a finished loop (or one awaiting regeneration)."""
+    deep = loop.request.mode == "deep"
+    best = loop.best
+    result: dict[str, Any] = {
+        "status": loop.status,
+        "best_content": best.content,
+        "best_iteration": best.index,
+        "original_content": loop.request.content,
+        "best_scores": evaluation_block(best, deep=deep),
+        "iteration_history": [iteration_record(it, deep=deep) for it in loop.iterations],
+        # seed-000 aliases
+        "content": best.content,
+        "final_score": best.evaluation.score,
+        "passed": best.passed,
+        "iterations_taken": loop.regenerations,
+    }
+    if loop.status == "awaiting_regeneration":
+        current = loop.iterations[-1]
+        result.update(
+            iteration=current.index,
+            iterations_remaining=loop.request.max_regenerations - loop.regenerations,
+            current_scores=evaluation_block(current, deep=deep),
+        )
+    return result
+
+
+def usage_block(loop: Loop) -> dict[str, Any]:
+    usage = loop.usage
+    return {
+        "llm_calls": usage.llm_calls,
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "cost_usd": round(usage.cost_usd, 6),
+    }
+
+
+def critical_body(loop: Loop, *, review_id: str | None) -> dict[str, Any]:
+    """Render the 422 body of critical content (seed 001, plus ``review_id``)."""
+    first = loop.iterations[0]
+    credits = _money(loop.credits_breakdown["total"])
+    return {
+        "error": (
+            "Content flagged as critically unsafe (avg score < 3.0). "
+            "Cannot regenerate — requires human review."
+        ),
+        "code": "RAIL_CRITICAL_CONTENT",
+        "requires_human_review": True,
+        "credits_consumed": credits,
+        "review_id": review_id,
+        "evaluation": {
+            **first.evaluation.to_dict(),
+            "failing_dimensions": first.failing_dimensions,
+        },
+    }
