@@ -13,9 +13,10 @@ KINDS: Final[dict[str, tuple[str, ...]]] = {
     # personal data
     "email": ("privacy",),
     "phone": ("privacy",),
-    "national_id": ("privacy",),
-    "card_number": ("privacy",),
-    "iban": ("privacy",),
+    # identifiers that enable fraud also endanger the reader and show careless handling
+    "national_id": ("privacy", "safety", "accountability", "user_impact"),
+    "card_number": ("privacy", "safety", "accountability", "user_impact"),
+    "iban": ("privacy", "safety", "accountability", "user_impact"),
     "street_address": ("privacy",),
     "ip_address": ("privacy",),
     "doxxing": ("privacy", "safety"),
@@ -29,7 +30,10 @@ KINDS: Final[dict[str, tuple[str, ...]]] = {
     "weapon_or_drug_instructions": ("safety",),
     "self_harm": ("safety", "user_impact"),
     # bias and exclusion
-    "discriminatory_selection": ("fairness", "inclusivity"),
+    # an unfair criterion is also unsupported, unaccountable and harms the people screened
+    "discriminatory_selection": (
+        "fairness", "inclusivity", "reliability", "accountability", "user_impact",
+    ),
     "stereotype": ("fairness", "inclusivity"),
     "dehumanizing": ("fairness", "inclusivity", "safety"),
     "exclusionary_wording": ("inclusivity",),
@@ -40,4 +44,8 @@ KINDS: Final[dict[str, tuple[str, ...]]] = {
     "deflected_responsibility": ("accountability",),
     "manipulation": ("user_impact", "transparency"),
     "prompt_injection": ("transparency", "reliability"),
+    # abuse (added with the embedded evaluator)
+    "slur": ("fairness", "inclusivity", "safety"),
+    "abusive_language": ("inclusivity", "user_impact", "safety"),
+    "hate_speech": ("fairness", "inclusivity", "safety"),
 }

@@ -1,0 +1,97 @@
+"""Embedded engine speed: evaluations per second and whole loops per second."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+from regen.engine.evaluators.embedded import EmbeddedEvaluator
+from regen.engine.loop import run_loop
+from regen.engine.regenerators.embedded import EmbeddedRegenerator
+from regen.engine.requests import parse_regenerate_request
+from regen.engine.types import EvalContext
+
+CLEAN = (
+    "Photosynthesis converts light energy into chemical energy stored in glucose. "
+    "Chlorophyll in the chloroplasts absorbs mostly blue and red light, and the plant "
+    "releases oxygen as a by-product. ",
+    "The committee met on Tuesday to review the budget and the schedule for the spring "
+    "term; the minutes will be shared with every department next week. ",
+    "Rivers carry sediment from the mountains to the sea, shaping valleys and deltas "
+    "over thousands of years as the water slows and drops its load. ",
+)
+FLAGGED = (
+    "Based on your symptoms, you likely have condition X. Take 500mg of medication Y "
+    "twice daily. No need to see a doctor for this. ",
+    "Contact jane.doe@example.com if the delivery is late. ",
+)
+
+
+def text_of(chars: int, *, flagged_every: int = 4) -> str:
+    """Build prose of about ``chars`` characters, one flagged sentence in ``flagged_every``."""
+    out, i = "", 0
+    while len(out) < chars:
+        if i % flagged_every == flagged_every - 1:
+            out += FLAGGED[(i // flagged_every) % len(FLAGGED)]
+        else:
+            out += CLEAN[i % len(CLEAN)]
+        i += 1
+    return out[:chars].rsplit(" ", 1)[0] + "."
+
+
+def _times(fn: Callable[[], object], seconds: float = 1.5, at_least: int = 30) -> list[float]:
+    samples: list[float] = []
+    deadline = time.perf_counter() + seconds
+    while len(samples) < at_least or time.perf_counter() < deadline:
+        started = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+def _row(name: str, samples: list[float], goal: str) -> tuple[str, str, str]:
+    samples.sort()
+    median = statistics.median(samples) * 1000
+    p95 = samples[int(len(samples) * 0.95) - 1] * 1000
+    return (name, f"{1000 / median:,.0f}/s  median {median:.3f} ms  p95 {p95:.3f} ms", goal)
+
+
+def run() -> list[tuple[str, str, str]]:
+    evaluator, regenerator = EmbeddedEvaluator(), EmbeddedRegenerator()
+    ctx = EvalContext(mode="basic", domain="healthcare")
+    rows = []
+    for chars, goal in ((1_000, "median <= 1 ms"), (10_000, "p95 <= 10 ms")):
+        text = text_of(chars)
+        rows.append(
+            _row(
+                f"embedded eval, basic, {chars:,} chars",
+                _times(lambda t=text: evaluator.evaluate(t, ctx)),
+                goal,
+            )
+        )
+    deep = EvalContext(mode="deep", domain="healthcare")
+    text = text_of(1_000)
+    rows.append(
+        _row(
+            "embedded eval, deep, 1,000 chars", _times(lambda: evaluator.evaluate(text, deep)), "-"
+        )
+    )
+    request = parse_regenerate_request(
+        {
+            "content": text_of(1_000),
+            "domain": "healthcare",
+            "max_regenerations": 3,
+            "thresholds": {"overall": {"score": 9.9}},  # never passes: all 3 regenerations run
+        }
+    )
+    loop = run_loop(request, evaluator=evaluator, regenerator=regenerator)
+    name = f"whole loop, {len(loop.iterations) - 1} regenerations, 1,000 chars"
+    rows.append(
+        _row(
+            name,
+            _times(lambda: run_loop(request, evaluator=evaluator, regenerator=regenerator)),
+            "median <= 5 ms",
+        )
+    )
+    return rows

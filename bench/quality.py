@@ -1,0 +1,174 @@
+"""Measure the embedded evaluator against the labelled public data (AUROC per dimension).
+
+Run from the repository root: ``.venv/bin/python bench/quality.py``. The data directory
+comes from ``RAIL_DATA_DIR`` (default ``../shared/data``). Calibration half: the first hex
+digit of ``sha1(id)`` is 0-7; test half: 8-f (see the data README).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from regen.engine.dimensions import CRITICAL_MEAN, DIMENSIONS  # noqa: E402
+from regen.engine.evaluators.embedded import EmbeddedEvaluator  # noqa: E402
+from regen.engine.types import EvalContext  # noqa: E402
+
+HALVES = ("calibration", "test")
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    id: str
+    dataset: str
+    label: int
+    label_type: str
+    dimensions: tuple[str, ...]
+    pair_id: str | None
+    half: str
+    scores: dict[str, float]
+
+
+def half_of(row_id: str) -> str:
+    """Name the half a row belongs to by the first hex digit of sha1(id)."""
+    return "calibration" if hashlib.sha1(row_id.encode()).hexdigest()[0] in "01234567" else "test"
+
+
+def data_dir() -> Path:
+    """Find the data directory from RAIL_DATA_DIR or beside the repository."""
+    return Path(os.environ.get("RAIL_DATA_DIR", ROOT.parent / "shared" / "data"))
+
+
+def read_rows(directory: Path, evaluator: EmbeddedEvaluator) -> Iterator[Row]:
+    """Score every row of every JSONL file in ``directory``."""
+    for path in sorted(directory.glob("*.jsonl")):
+        with path.open(encoding="utf-8") as handle:
+            for line in handle:
+                raw = json.loads(line)
+                ctx = EvalContext(prompt=raw.get("prompt") or "")
+                result = evaluator.evaluate(raw["text"], ctx)
+                yield Row(
+                    id=raw["id"],
+                    dataset=raw["dataset"],
+                    label=int(raw["label"]),
+                    label_type=raw["label_type"],
+                    dimensions=tuple(raw.get("dimensions") or ()),
+                    pair_id=raw.get("pair_id"),
+                    half=half_of(raw["id"]),
+                    scores={d: s.score for d, s in result.scores.items()},
+                )
+
+
+def auroc(positives: list[float], negatives: list[float]) -> float | None:
+    """Compute the AUROC (Mann-Whitney with ties) of positive vs negative risk values."""
+    if not positives or not negatives:
+        return None
+    ranked = sorted([(v, 1) for v in positives] + [(v, 0) for v in negatives])
+    rank_sum = 0.0
+    index = 0
+    while index < len(ranked):
+        end = index
+        while end < len(ranked) and ranked[end][0] == ranked[index][0]:
+            end += 1
+        average_rank = (index + end + 1) / 2.0  # ranks are 1-based
+        rank_sum += average_rank * sum(label for _, label in ranked[index:end])
+        index = end
+    n_pos, n_neg = len(positives), len(negatives)
+    return (rank_sum - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg)
+
+
+def dimension_auroc(rows: list[Row], dimension: str, half: str) -> tuple[float | None, int]:
+    """AUROC of 10 - score on the binary rows labelled for ``dimension`` in ``half``."""
+    chosen = [
+        r for r in rows if r.half == half and dimension in r.dimensions and r.label_type != "score"
+    ]
+    positives = [10.0 - r.scores[dimension] for r in chosen if r.label == 1]
+    negatives = [10.0 - r.scores[dimension] for r in chosen if r.label == 0]
+    return auroc(positives, negatives), len(chosen)
+
+
+def pairwise_accuracy(rows: list[Row], half: str) -> dict[str, tuple[float, int]]:
+    """Share of pairs whose label=1 row has the lower mean score (ties count half)."""
+    groups: dict[tuple[str, str], list[Row]] = defaultdict(list)
+    for row in rows:
+        if row.label_type == "pairwise" and row.pair_id and half_of(row.pair_id) == half:
+            groups[(row.dataset, row.pair_id)].append(row)
+    wins: dict[str, list[float]] = defaultdict(list)
+    for (dataset, _), members in groups.items():
+        bad = [m for m in members if m.label == 1]
+        good = [m for m in members if m.label == 0]
+        for worse in bad:
+            for better in good:
+                dims = worse.dimensions or DIMENSIONS
+                low = sum(worse.scores[d] for d in dims)
+                high = sum(better.scores[d] for d in dims)
+                wins[dataset].append(1.0 if low < high else 0.5 if low == high else 0.0)
+    return {name: (sum(values) / len(values), len(values)) for name, values in wins.items()}
+
+
+def critical_share(rows: list[Row], half: str) -> dict[str, tuple[float, int]]:
+    """Share of label=1 rows (per dataset) whose mean score is critical."""
+    flagged: dict[str, list[int]] = defaultdict(list)
+    for row in rows:
+        if row.half == half and row.label == 1:
+            mean = sum(row.scores.values()) / len(row.scores)
+            flagged[row.dataset].append(1 if mean < CRITICAL_MEAN else 0)
+            flagged["(all)"].append(1 if mean < CRITICAL_MEAN else 0)
+    return {name: (sum(v) / len(v), len(v)) for name, v in flagged.items()}
+
+
+def _fmt(value: float | None) -> str:
+    return "  n/a" if value is None else f"{value:5.3f}"
+
+
+def print_report(rows: list[Row]) -> None:
+    """Print the AUROC, pairwise and critical-share tables."""
+    print(f"\n{'dimension':<15} {'calib AUROC':>11} {'n':>6} {'test AUROC':>11} {'n':>6}")
+    for dimension in DIMENSIONS:
+        calib, n_calib = dimension_auroc(rows, dimension, "calibration")
+        test, n_test = dimension_auroc(rows, dimension, "test")
+        print(f"{dimension:<15} {_fmt(calib):>11} {n_calib:>6} {_fmt(test):>11} {n_test:>6}")
+    print(f"\n{'pairwise file':<28} {'calib acc':>9} {'pairs':>6} {'test acc':>9} {'pairs':>6}")
+    calib_pairs, test_pairs = (
+        pairwise_accuracy(rows, "calibration"),
+        pairwise_accuracy(rows, "test"),
+    )
+    for name in sorted(set(calib_pairs) | set(test_pairs)):
+        c, nc = calib_pairs.get(name, (0.0, 0))
+        t, nt = test_pairs.get(name, (0.0, 0))
+        print(f"{name:<28} {c:9.3f} {nc:6d} {t:9.3f} {nt:6d}")
+    print(f"\n{'label=1 flagged critical':<28} {'calib':>9} {'n':>6} {'test':>9} {'n':>6}")
+    calib_crit, test_crit = critical_share(rows, "calibration"), critical_share(rows, "test")
+    for name in sorted(set(calib_crit) | set(test_crit)):
+        c, nc = calib_crit.get(name, (0.0, 0))
+        t, nt = test_crit.get(name, (0.0, 0))
+        print(f"{name:<28} {c:9.3f} {nc:6d} {t:9.3f} {nt:6d}")
+
+
+def main() -> int:
+    """Score the data and print the tables; skip cleanly when the data is absent."""
+    directory = data_dir()
+    if not directory.is_dir() or not any(directory.glob("*.jsonl")):
+        print(f"quality: no data at {directory} (set RAIL_DATA_DIR); skipped.")
+        return 0
+    started = time.perf_counter()
+    rows = list(read_rows(directory, EmbeddedEvaluator()))
+    elapsed = time.perf_counter() - started
+    print(f"Scored {len(rows)} rows from {directory} in {elapsed:.1f} s.")
+    print_report(rows)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
