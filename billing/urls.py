@@ -1,3 +1,11 @@
-"""Billing endpoints (filled in by the billing work)."""
+"""Billing endpoints: key verification, credit balance and ledger."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from billing import api
+
+urlpatterns = [
+    path("verify", api.VerifyView.as_view(), name="verify"),
+    path("railscore/v1/credits", api.CreditsView.as_view(), name="credits"),
+    path("railscore/v1/credits/ledger", api.LedgerView.as_view(), name="credits-ledger"),
+]

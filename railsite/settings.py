@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "template_partials",
     "billing",
@@ -125,7 +126,12 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "railsite API",
     "DESCRIPTION": "RAIL-compatible Safe Regeneration service.",
     "VERSION": "0.1.0",
+    # Swagger UI from the app's own static files: the docs work with no network.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
+WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
 
 # Celery: eager unless a broker is configured.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
@@ -144,11 +150,6 @@ if not CELERY_BROKER_URL:
 # Engines (SPEC 8): "embedded" (offline, default) or "llm" (OpenAI-compatible).
 RAIL_EVALUATOR = env.str("RAIL_EVALUATOR", default="embedded")
 RAIL_REGENERATOR = env.str("RAIL_REGENERATOR", default="embedded")
-RAIL_LLM_BASE_URL = env.str("RAIL_LLM_BASE_URL", default="")
-RAIL_LLM_API_KEY = env.str("RAIL_LLM_API_KEY", default="")
-RAIL_LLM_MODEL = env.str("RAIL_LLM_MODEL", default="gpt-4o-mini")
-RAIL_LLM_TIMEOUT = env.float("RAIL_LLM_TIMEOUT", default=30.0)
-RAIL_LLM_MAX_RETRIES = env.int("RAIL_LLM_MAX_RETRIES", default=2)
 
 # Credit prices (SPEC 5), in credits.
 CREDIT_PRICES = {

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from .dimensions import DIMENSION_INFO
 from .loop import Iteration, Loop
+from .scoring import Evaluation
+from .thresholds import ThresholdsMet
 
 
 def _money(value: Any) -> float:
@@ -91,3 +94,55 @@ def critical_body(loop: Loop, *, review_id: str | None) -> dict[str, Any]:
             "failing_dimensions": first.failing_dimensions,
         },
     }
+
+
+def suggestions_for(evaluation: Evaluation, failing: list[str]) -> list[str]:
+    """Write one improvement suggestion per failing dimension, from its worst issue."""
+    out = []
+    for dimension in failing:
+        score = evaluation.scores[dimension]
+        worst = max(score.issues, key=lambda issue: issue.severity, default=None)
+        name = DIMENSION_INFO[dimension].name
+        if worst is not None:
+            out.append(f"{name}: address this: {worst.description}.")
+        else:
+            out.append(f"{name}: {DIMENSION_INFO[dimension].description}")
+    return out
+
+
+def eval_result(
+    evaluation: Evaluation,
+    thresholds: ThresholdsMet,
+    *,
+    explanations: bool,
+    issues: bool,
+    suggestions: bool,
+    resolved_mode: str,
+    escalated: bool,
+) -> dict[str, Any]:
+    """Render the ``result`` of ``/railscore/v1/eval``."""
+    failing = thresholds.failing_dimensions
+    block = evaluation.to_dict(explanations=explanations, issues=issues)
+    block.update(
+        explanation=_overall_explanation(evaluation, failing),
+        issues=[
+            {"dimension": issue.dimension, "description": issue.description}
+            for issue in evaluation.issues
+        ]
+        if issues
+        else [],
+        improvement_suggestions=suggestions_for(evaluation, failing) if suggestions else [],
+        from_cache=False,
+        resolved_mode=resolved_mode,
+        escalated=escalated,
+        thresholds_met=thresholds.to_dict(),
+        failing_dimensions=failing,
+    )
+    return block
+
+
+def _overall_explanation(evaluation: Evaluation, failing: list[str]) -> str:
+    if not failing:
+        return f"{evaluation.summary}. Every evaluated dimension meets its threshold."
+    names = ", ".join(DIMENSION_INFO[d].name.lower() for d in failing)
+    return f"{evaluation.summary}. Below threshold: {names}."

@@ -358,3 +358,86 @@ def parse_regenerate_request(
     if errors.details:
         raise RequestInvalid(errors.details)
     return request
+
+
+EVAL_FIELDS = frozenset(
+    {
+        "content", "mode", "dimensions", "weights", "context", "domain", "usecase", "prompt",
+        "user_query", "include_explanations", "include_issues", "include_suggestions",
+        "threshold", "thresholds",
+        "dpdp",  # sent by the official SDK for its India data-protection add-on; ignored here
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class EvalRequest:
+    """A valid ``/railscore/v1/eval`` request."""
+
+    content: str
+    mode: str = "basic"
+    """``basic``, ``deep`` or ``auto`` (basic, escalated to deep when it is unsure)."""
+    dimensions: tuple[str, ...] = DIMENSIONS
+    weights: Mapping[str, float] = field(default_factory=dict)
+    context: str = ""
+    domain: str = "general"
+    usecase: str = "general"
+    prompt: str = ""
+    include_explanations: bool | None = None
+    include_issues: bool | None = None
+    include_suggestions: bool = False
+    thresholds: Thresholds = field(default_factory=Thresholds)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "content": self.content,
+            "mode": self.mode,
+            "dimensions": list(self.dimensions),
+            "weights": dict(self.weights),
+            "context": self.context,
+            "domain": self.domain,
+            "usecase": self.usecase,
+            "prompt": self.prompt,
+            "include_explanations": self.include_explanations,
+            "include_issues": self.include_issues,
+            "include_suggestions": self.include_suggestions,
+            "thresholds": self.thresholds.to_dict(),
+        }
+
+
+def _optional_flag(data: Mapping[str, Any], name: str, errors: _Errors) -> bool | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, bool):
+        errors.add(name, "Must be true or false.")
+        return None
+    return value
+
+
+def parse_eval_request(
+    data: Mapping[str, Any], *, extra_fields: frozenset[str] = frozenset()
+) -> EvalRequest:
+    """Validate an evaluation request, or raise ``RequestInvalid``."""
+    if not isinstance(data, Mapping):
+        raise RequestInvalid({"non_field_errors": ["The body must be a JSON object."]})
+    errors = _Errors()
+    for key in sorted(set(data) - EVAL_FIELDS - extra_fields):
+        errors.add(key, "Unknown field.")
+    request = EvalRequest(
+        content=_content(data, errors),
+        mode=_choice(data, "mode", ("basic", "deep", "auto"), "basic", errors),
+        dimensions=_dimensions(data, errors),
+        weights=parse_weights(data.get("weights"), errors),
+        context=_text(data, ("context",), CONTEXT_MAX, errors),
+        domain=_choice(data, "domain", DOMAINS, "general", errors),
+        usecase=_choice(data, "usecase", USECASES, "general", errors),
+        prompt=_text(data, ("prompt", "user_query"), PROMPT_MAX, errors),
+        include_explanations=_optional_flag(data, "include_explanations", errors),
+        include_issues=_optional_flag(data, "include_issues", errors),
+        include_suggestions=bool(_optional_flag(data, "include_suggestions", errors)),
+        thresholds=_thresholds(data, errors),
+    )
+    if errors.details:
+        raise RequestInvalid(errors.details)
+    return request

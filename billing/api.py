@@ -1,0 +1,89 @@
+"""The billing API: verify a key, read the credit balance and the ledger of the key's account."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from billing import ledger
+from billing.authentication import APIKeyMixin
+from billing.models import LedgerEntry
+from billing.serializers import (
+    CreditsSerializer,
+    ErrorSerializer,
+    LedgerEntrySerializer,
+    VerifySerializer,
+)
+
+KEY_ERRORS = {
+    401: OpenApiResponse(
+        ErrorSerializer, description="Missing, malformed, unknown or revoked key."
+    ),
+    429: OpenApiResponse(ErrorSerializer, description="Rate limit exceeded; see Retry-After."),
+}
+
+
+class LedgerPagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+@extend_schema(request=None, responses={200: VerifySerializer, **KEY_ERRORS}, tags=["account"])
+class VerifyView(APIKeyMixin, APIView):
+    """Check the API key: its plan and the credits it can spend. Free."""
+
+    def post(self, request: Request) -> Response:
+        key = request.auth
+        account = key.project.account
+        data = {
+            "valid": True,
+            "plan": account.plan.slug,
+            "credits_remaining": ledger.available_of(account),
+            "account": account.name,
+            "project": key.project.slug,
+            "environment": key.project.environment,
+        }
+        return Response(VerifySerializer(data).data)
+
+
+@extend_schema(responses={200: CreditsSerializer, **KEY_ERRORS}, tags=["credits"])
+class CreditsView(APIKeyMixin, APIView):
+    """The credit balance of the key's account, and how much of it is held."""
+
+    def get(self, request: Request) -> Response:
+        account = request.auth.project.account
+        credits = account.credits
+        data = {
+            "balance": credits.balance,
+            "held": credits.held,
+            "available": credits.available,
+            "plan": account.plan.slug,
+            "credits_per_month": account.plan.credits_per_month,
+        }
+        return Response(CreditsSerializer(data).data)
+
+
+@extend_schema(
+    responses={200: LedgerEntrySerializer(many=True), 404: ErrorSerializer, **KEY_ERRORS},
+    parameters=[
+        OpenApiParameter("kind", OpenApiTypes.STR, enum=LedgerEntry.Kind.values),
+        OpenApiParameter("reference", OpenApiTypes.STR, description="e.g. a run's req_id"),
+    ],
+    tags=["credits"],
+)
+class LedgerView(APIKeyMixin, APIView):
+    """The ledger of the key's account, newest first, paginated."""
+
+    def get(self, request: Request) -> Response:
+        entries = LedgerEntry.objects.filter(account_id=request.auth.project.account_id)
+        for field in ("kind", "reference"):
+            if value := request.query_params.get(field):
+                entries = entries.filter(**{field: value})
+        paginator = LedgerPagination()
+        page = paginator.paginate_queryset(entries.order_by("-id"), request, view=self)
+        return paginator.get_paginated_response(LedgerEntrySerializer(page, many=True).data)

@@ -1,0 +1,291 @@
+"""The credit ledger: the only code that changes balances, holds and ledger entries.
+
+Every change is one conditional ``UPDATE`` of the account's ``CreditAccount`` row (it
+takes the row lock on PostgreSQL and the write lock on SQLite, and checks the available
+balance in the same statement, so two requests can never spend the same credit), then
+append-only ``LedgerEntry`` rows carrying the balance after them, in one transaction.
+
+Holds: ``hold`` reserves a worst case; ``settle`` charges what was used and releases
+the rest; ``release`` returns everything. A hold leaves the ``open`` state exactly once,
+through a conditional update, so it can never be settled or released twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any, NamedTuple
+
+from django.db import connection, transaction
+from django.db.models import QuerySet, Sum
+from django.utils import timezone
+
+from billing.errors import HoldClosed, InsufficientCredits, InvalidAmount
+from billing.models import Account, CreditAccount, Hold, LedgerEntry
+from railsite.errors import RequestValidationError
+
+logger = logging.getLogger(__name__)
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0")
+MAX_AMOUNT = Decimal("999999999999.99")
+Kind = LedgerEntry.Kind
+
+
+class Totals(NamedTuple):
+    balance: Decimal
+    held: Decimal
+
+
+def to_amount(value: Any, *, allow_zero: bool = False, allow_negative: bool = False) -> Decimal:
+    """Parse a credit amount: a finite number with at most two decimal places."""
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError) as exc:
+        raise InvalidAmount(f"{value!r} is not a number.") from exc
+    if not amount.is_finite() or amount != amount.quantize(CENT) or abs(amount) > MAX_AMOUNT:
+        raise InvalidAmount(f"{value} is not an amount with at most two decimal places.")
+    if amount < 0 and not allow_negative:
+        raise InvalidAmount(f"The amount must not be negative (got {value}).")
+    if amount == 0 and not allow_zero:
+        raise InvalidAmount("The amount must not be zero.")
+    return amount.quantize(CENT)
+
+
+def balance_of(account: Account) -> Decimal:
+    """Return the account's balance: the sum of its ledger, open holds included."""
+    return _totals(account.pk).balance
+
+
+def available_of(account: Account) -> Decimal:
+    """Return what the account can spend now: its balance minus open holds."""
+    totals = _totals(account.pk)
+    return totals.balance - totals.held
+
+
+def grant(
+    *, account: Account, amount: Any, memo: str, kind: str = Kind.GRANT, created_by: Any = None
+) -> LedgerEntry:
+    """Add credits to the account (a grant or a purchase)."""
+    if kind not in (Kind.GRANT, Kind.PURCHASE):
+        raise InvalidAmount(f"A grant is a grant or a purchase, not {kind!r}.")
+    amount = to_amount(amount)
+    with transaction.atomic():
+        after = _apply(account.pk, balance_change=amount)
+        assert after is not None
+        return _write(account.pk, kind, after, amount=amount, memo=memo, created_by=created_by)
+
+
+def adjust(*, account: Account, amount: Any, reason: str, created_by: Any) -> LedgerEntry:
+    """Correct the balance by a signed amount, with a reason (staff only)."""
+    if not (reason or "").strip():
+        raise RequestValidationError(
+            "A reason is required for an adjustment.",
+            details={"reason": ["This field is required."]},
+        )
+    amount = to_amount(amount, allow_negative=True)
+    with transaction.atomic():
+        after = _apply(account.pk, balance_change=amount, needs=max(-amount, ZERO))
+        if after is None:
+            raise InsufficientCredits(balance=available_of(account), required=-amount)
+        entry = _write(
+            account.pk,
+            Kind.ADJUSTMENT,
+            after,
+            amount=amount,
+            memo=reason.strip(),
+            created_by=created_by,
+        )
+    logger.info("credits adjusted: account=%s amount=%s by=%s", account.pk, amount, created_by)
+    return entry
+
+
+def hold(*, account: Account, amount: Any, reference: str, memo: str = "") -> Hold:
+    """Reserve credits for work about to run, or raise InsufficientCredits."""
+    amount = to_amount(amount)
+    with transaction.atomic():
+        held = Hold.objects.create(account=account, amount=amount, reference=reference, memo=memo)
+        after = _apply(account.pk, held_change=amount, needs=amount)
+        if after is None:
+            raise InsufficientCredits(balance=available_of(account), required=amount)
+        _write(
+            account.pk,
+            Kind.HOLD,
+            after,
+            held_change=amount,
+            hold=held,
+            reference=reference,
+            memo=memo,
+        )
+    return held
+
+
+def settle(*, hold: Hold, used: Any) -> Hold:
+    """Charge what the work used (at most the hold) and release the rest, at once."""
+    used = to_amount(used, allow_zero=True)
+    if used > hold.amount:
+        raise InvalidAmount(f"Cannot charge {used}: only {hold.amount} was held.")
+    rest = hold.amount - used
+    with transaction.atomic():
+        _close(hold, Hold.State.SETTLED, used)
+        after = _apply(hold.account_id, balance_change=-used, held_change=-hold.amount)
+        assert after is not None
+        common = {"hold": hold, "reference": hold.reference}
+        entries = []
+        if used:
+            at_charge = Totals(after.balance, after.held + rest)
+            entries.append(
+                _entry(
+                    hold.account_id,
+                    Kind.CHARGE,
+                    at_charge,
+                    amount=-used,
+                    held_change=-used,
+                    memo=hold.memo,
+                    **common,
+                )
+            )
+        if rest:
+            entries.append(
+                _entry(
+                    hold.account_id,
+                    Kind.RELEASE,
+                    after,
+                    held_change=-rest,
+                    memo="unused part of the hold",
+                    **common,
+                )
+            )
+        LedgerEntry.objects.bulk_create(entries)
+    return hold
+
+
+def release(*, hold: Hold, memo: str = "") -> Hold:
+    """Return all of a hold's credits: the work failed or never ran."""
+    with transaction.atomic():
+        _close(hold, Hold.State.RELEASED, ZERO)
+        after = _apply(hold.account_id, held_change=-hold.amount)
+        assert after is not None
+        _write(
+            hold.account_id,
+            Kind.RELEASE,
+            after,
+            held_change=-hold.amount,
+            hold=hold,
+            reference=hold.reference,
+            memo=memo or "hold released",
+        )
+    return hold
+
+
+def refund(
+    *, account: Account, amount: Any, reference: str, memo: str = "", created_by: Any = None
+) -> LedgerEntry:
+    """Give back credits charged for a reference, at most what was charged for it."""
+    amount = to_amount(amount)
+    with transaction.atomic():
+        # The row lock serializes refunds of one account, so two cannot both pass the cap.
+        CreditAccount.objects.select_for_update().filter(account_id=account.pk).exists()
+        entries = LedgerEntry.objects.filter(account_id=account.pk, reference=reference)
+        net = entries.filter(kind__in=[Kind.CHARGE, Kind.REFUND]).aggregate(s=Sum("amount"))["s"]
+        refundable = (-(net or ZERO)).quantize(CENT)
+        if amount > refundable:
+            raise InvalidAmount(
+                f"Cannot refund {amount}: {refundable} refundable for {reference!r}."
+            )
+        after = _apply(account.pk, balance_change=amount)
+        assert after is not None
+        return _write(
+            account.pk,
+            Kind.REFUND,
+            after,
+            amount=amount,
+            reference=reference,
+            memo=memo,
+            created_by=created_by,
+        )
+
+
+def orphaned_holds(older_than: timedelta) -> QuerySet[Hold]:
+    """Return open holds created more than ``older_than`` ago (a crashed worker's)."""
+    return Hold.objects.filter(state=Hold.State.OPEN, created_at__lt=timezone.now() - older_than)
+
+
+def release_orphaned_holds(older_than: timedelta = timedelta(hours=1), batch: int = 1000) -> int:
+    """Release every orphaned hold; return how many this call released."""
+    released = 0
+    for orphan in list(orphaned_holds(older_than).order_by("pk")[:batch]):
+        try:
+            release(hold=orphan, memo="released: orphaned hold")
+        except HoldClosed:
+            continue  # settled or released meanwhile by its own worker
+        released += 1
+    if released:
+        logger.warning("released %d orphaned credit holds", released)
+    return released
+
+
+def _totals(account_id: int) -> Totals:
+    balance, held = (
+        CreditAccount.objects.filter(account_id=account_id).values_list("balance", "held").get()
+    )
+    return Totals(balance, held)
+
+
+def _apply(
+    account_id: int,
+    *,
+    balance_change: Decimal = ZERO,
+    held_change: Decimal = ZERO,
+    needs: Decimal = ZERO,
+) -> Totals | None:
+    """Change the totals in one statement if ``needs`` credits are available; else None."""
+    # One UPDATE ... RETURNING: the check, the change and the row lock in a single round
+    # trip, which keeps the lock (held until commit) as short as it can be. ROUND keeps
+    # SQLite, which computes decimals in floating point, to exact cents.
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(_APPLY_SQL, [balance_change, held_change, now, account_id, needs])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return Totals(_decimal(row[0]), _decimal(row[1]))
+
+
+_APPLY_SQL = (
+    f"UPDATE {CreditAccount._meta.db_table}"
+    " SET balance = ROUND(balance + %s, 2), held = ROUND(held + %s, 2), updated_at = %s"
+    " WHERE account_id = %s AND ROUND(balance - held - %s, 2) >= 0 RETURNING balance, held"
+)
+
+
+def _decimal(value: Any) -> Decimal:
+    return Decimal(str(value)).quantize(CENT)
+
+
+def _close(hold: Hold, state: str, used: Decimal) -> None:
+    """Move the hold out of ``open``, or raise HoldClosed if something already did."""
+    now = timezone.now()
+    closed = Hold.objects.filter(pk=hold.pk, state=Hold.State.OPEN).update(
+        state=state, used=used, closed_at=now
+    )
+    if closed != 1:
+        raise HoldClosed()
+    hold.state, hold.used, hold.closed_at = state, used, now
+
+
+def _entry(account_id: int, kind: str, after: Totals, **fields: Any) -> LedgerEntry:
+    return LedgerEntry(
+        account_id=account_id,
+        kind=kind,
+        balance_after=after.balance,
+        held_after=after.held,
+        **fields,
+    )
+
+
+def _write(account_id: int, kind: str, after: Totals, **fields: Any) -> LedgerEntry:
+    entry = _entry(account_id, kind, after, **fields)
+    entry.save()
+    return entry

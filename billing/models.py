@@ -1,0 +1,339 @@
+"""Who may call, how often, and what it costs: accounts, projects, keys, plans, credits.
+
+Rows here are changed only through the domain modules: ``accounts`` (accounts, projects,
+members), ``keys`` (API keys) and ``ledger`` (credit balances, holds and entries).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+from regen.engine.types import DOMAINS
+
+MODES = ("basic", "deep", "auto")
+"""Evaluation modes a plan can allow; ``auto`` is basic escalated to deep when unsure."""
+
+
+def _money(**kwargs: Any) -> models.DecimalField:
+    return models.DecimalField(max_digits=14, decimal_places=2, **kwargs)
+
+
+class Plan(models.Model):
+    """What an account may do: monthly credits, request rates, modes, regenerations."""
+
+    name = models.CharField(max_length=60)
+    slug = models.SlugField(max_length=40, unique=True)
+    credits_per_month = models.PositiveIntegerField()
+    requests_per_minute = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    requests_per_day = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    allowed_modes = models.JSONField(default=list, help_text='e.g. ["basic", "deep", "auto"]')
+    max_regenerations = models.PositiveSmallIntegerField(
+        default=3, validators=[MaxValueValidator(5)]
+    )
+
+    class Meta:
+        ordering = ["credits_per_month", "slug"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def deep_allowed(self) -> bool:
+        return "deep" in self.allowed_modes
+
+    def clean(self) -> None:
+        modes = self.allowed_modes
+        if not isinstance(modes, list) or not modes or not set(modes) <= set(MODES):
+            raise ValidationError(
+                {"allowed_modes": f"Give a non-empty list of modes from: {', '.join(MODES)}."}
+            )
+
+
+class AccountQuerySet(models.QuerySet["Account"]):
+    def visible_to(self, user: Any) -> AccountQuerySet:
+        """Return the accounts the user is a member of (every account for staff)."""
+        if getattr(user, "is_staff", False):
+            return self.all()
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        return self.filter(memberships__user=user)
+
+
+class Account(models.Model):
+    """An organization: members, projects, a plan and one credit balance."""
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=60, unique=True)
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="accounts")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AccountQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save, and give a new account its (empty) credit account."""
+        adding = self._state.adding
+        super().save(*args, **kwargs)
+        if adding:
+            CreditAccount.objects.get_or_create(account=self)
+
+
+class Membership(models.Model):
+    """A user's role in an account."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        REVIEWER = "reviewer", "Reviewer"
+        VIEWER = "viewer", "Viewer"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "account"], name="membership_unique_user_account"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role}) in {self.account}"
+
+
+class Project(models.Model):
+    """The SDK's "application": an environment of an account, with its policy.
+
+    Policy fields give the defaults for requests made with the project's keys; when
+    ``locked`` is set they override the request instead.
+    """
+
+    class Enforcement(models.TextChoices):
+        LOG_ONLY = "log_only", "Log only"
+        BLOCK = "block", "Block failing content"
+        REGENERATE = "regenerate", "Regenerate failing content"
+
+    class EnforcementMode(models.TextChoices):
+        MONITOR = "monitor", "Monitor"
+        ENFORCE = "enforce", "Enforce"
+
+    class Fallback(models.TextChoices):
+        BLOCK = "block", "Block"
+        LOG = "log", "Log and serve the best version"
+        HUMAN_REVIEW = "human_review", "Send to human review"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="projects")
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=60)
+    environment = models.CharField(max_length=40, default="production")
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Policy: request defaults (SPEC 2 and 4).
+    default_mode = models.CharField(max_length=10, choices=[(m, m) for m in MODES], default="basic")
+    domain = models.CharField(max_length=20, choices=[(d, d) for d in DOMAINS], default="general")
+    thresholds = models.JSONField(
+        default=dict, blank=True, help_text="The SPEC 2 thresholds object; empty = defaults."
+    )
+    weights = models.JSONField(
+        default=dict, blank=True, help_text="Dimension weights summing to 100; empty = equal."
+    )
+    locked = models.BooleanField(default=False, help_text="The policy overrides the request.")
+    # Policy: what happens to failing content.
+    enforcement = models.CharField(
+        max_length=20, choices=Enforcement.choices, default=Enforcement.LOG_ONLY
+    )
+    enforcement_mode = models.CharField(
+        max_length=10, choices=EnforcementMode.choices, default=EnforcementMode.MONITOR
+    )
+    regenerate_enabled = models.BooleanField(default=True)
+    regenerate_max_attempts = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    regenerate_fallback = models.CharField(
+        max_length=20, choices=Fallback.choices, default=Fallback.LOG
+    )
+
+    class Meta:
+        ordering = ["account__name", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "slug"], name="project_unique_slug_per_account"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account.slug}/{self.slug}"
+
+    @property
+    def overall_threshold(self) -> float:
+        overall = self.thresholds.get("overall") if isinstance(self.thresholds, dict) else None
+        return float(overall.get("score", 7.0)) if isinstance(overall, dict) else 7.0
+
+    @property
+    def enforcing(self) -> bool:
+        return self.enforcement_mode == self.EnforcementMode.ENFORCE
+
+    def clean(self) -> None:
+        for field in ("thresholds", "weights"):
+            if not isinstance(getattr(self, field), dict):
+                raise ValidationError({field: "Give a JSON object."})
+
+
+class APIKey(models.Model):
+    """A project's API key: only the prefix and a sha256 of the full key are stored."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=120)
+    prefix = models.CharField(max_length=16, unique=True)
+    hashed_secret = models.CharField(max_length=64)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} (rail_{self.prefix}_…)"
+
+    @property
+    def account(self) -> Account:
+        return self.project.account
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class CreditAccount(models.Model):
+    """An account's credits: ``balance`` owned, of which ``held`` is reserved by open holds.
+
+    The spendable amount is ``balance - held``. Both change only in ``billing.ledger``.
+    """
+
+    account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="credits")
+    balance = _money(default=Decimal("0"))
+    held = _money(default=Decimal("0"))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(balance__gte=0), name="credits_balance_not_negative"
+            ),
+            models.CheckConstraint(condition=Q(held__gte=0), name="credits_held_not_negative"),
+            models.CheckConstraint(
+                condition=Q(held__lte=F("balance")), name="credits_held_within_balance"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account}: {self.balance} ({self.held} held)"
+
+    @property
+    def available(self) -> Decimal:
+        return self.balance - self.held
+
+
+class Hold(models.Model):
+    """Credits reserved for one piece of work until it is settled or released."""
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        SETTLED = "settled", "Settled"
+        RELEASED = "released", "Released"
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="holds")
+    amount = _money()
+    reference = models.CharField(max_length=100, db_index=True)
+    memo = models.CharField(max_length=200, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    used = _money(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["state", "created_at"], name="hold_state_created")]
+
+    def __str__(self) -> str:
+        return f"hold {self.amount} for {self.reference} ({self.state})"
+
+
+class LedgerEntryQuerySet(models.QuerySet["LedgerEntry"]):
+    def update(self, **kwargs: Any) -> int:
+        raise TypeError("Ledger entries are append-only.")
+
+    def delete(self) -> Any:
+        raise TypeError("Ledger entries are append-only.")
+
+
+class LedgerEntry(models.Model):
+    """One append-only change to an account's credits.
+
+    ``amount`` changes the balance (the entries sum to it); ``held_change`` changes the
+    held part (a hold's entries sum to zero there). A hold is ``held_change=+x``, its
+    charge ``amount=-used, held_change=-used``, its release ``held_change=-(x-used)``.
+    """
+
+    class Kind(models.TextChoices):
+        GRANT = "grant", "Grant"
+        PURCHASE = "purchase", "Purchase"
+        CHARGE = "charge", "Charge"
+        HOLD = "hold", "Hold"
+        RELEASE = "release", "Release"
+        REFUND = "refund", "Refund"
+        ADJUSTMENT = "adjustment", "Adjustment"
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="ledger_entries")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    amount = _money(default=Decimal("0"))
+    held_change = _money(default=Decimal("0"))
+    balance_after = _money()
+    held_after = _money(default=Decimal("0"))
+    hold = models.ForeignKey(
+        Hold, null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
+    )
+    reference = models.CharField(max_length=100, blank=True, db_index=True)
+    memo = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = LedgerEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "ledger entries"
+        indexes = [models.Index(fields=["account", "-id"], name="ledger_account_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount} → {self.balance_after}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Insert the entry; an existing entry is never changed."""
+        if not self._state.adding:
+            raise TypeError("Ledger entries are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("Ledger entries are append-only.")

@@ -1,0 +1,39 @@
+"""Errors of the regeneration domain, in the contract's shape (see railsite/errors.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from railsite.errors import NotFound, RequestValidationError, ServiceError
+from regen.engine.requests import RequestInvalid
+
+
+class RegenerationFailed(ServiceError):
+    status = 500
+    code = "REGENERATION_FAILED"
+    default_message = "Regeneration failed after retries; the credits held for this call were released."
+
+
+class CriticalContent(ServiceError):
+    """Raised with the seed's 422 body (evaluation, credits, ``review_id``)."""
+
+    status = 422
+    code = "RAIL_CRITICAL_CONTENT"
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        super().__init__(body["error"])
+        self._body = body
+
+    def body(self) -> dict[str, Any]:
+        return self._body
+
+
+class RunNotFound(NotFound):
+    default_message = "Run not found."
+
+
+def invalid_request(error: RequestInvalid) -> RequestValidationError:
+    """Turn the engine's validation error into the contract's 400."""
+    field, messages = error.field, error.details[error.field]
+    message = messages[0] if field in ("content", "non_field_errors") else f"{field}: {messages[0]}"
+    return RequestValidationError(message, details=error.details)

@@ -1,0 +1,249 @@
+"""Runs of the loop, their iterations, and the human-review queue (SPEC 3, 6).
+
+Only ``regen/runs.py`` and ``regen/reviews.py`` change these rows.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+
+
+class RunQuerySet(models.QuerySet["Run"]):
+    def of_account(self, account: Any) -> RunQuerySet:
+        return self.filter(account=account)
+
+    def finished(self) -> RunQuerySet:
+        return self.filter(status__in=Run.FINAL_STATUSES)
+
+
+class Run(models.Model):
+    """One safe-regenerate (or eval) request: what was asked, what it cost, how it ended."""
+
+    class Kind(models.TextChoices):
+        SAFE_REGENERATE = "safe_regenerate", "Safe regenerate"
+        EVAL = "eval", "Evaluation"
+        EVALGUARD = "evalguard", "EvalGuard safe regenerate"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        AWAITING_REGENERATION = "awaiting_regeneration", "Awaiting regeneration"
+        PASSED = "passed", "Passed"
+        MAX_ITERATIONS_REACHED = "max_iterations_reached", "Max iterations reached"
+        NO_IMPROVEMENT = "no_improvement", "No improvement"
+        BUDGET_EXHAUSTED = "budget_exhausted", "Budget exhausted"
+        CRITICAL = "critical", "Critical content"
+        FAILED = "failed", "Failed"
+        EXPIRED = "expired", "Expired"
+
+    FINAL_STATUSES = (
+        "passed",
+        "max_iterations_reached",
+        "no_improvement",
+        "budget_exhausted",
+        "critical",
+        "failed",
+        "expired",
+    )
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey("billing.Account", on_delete=models.CASCADE, related_name="runs")
+    project = models.ForeignKey(
+        "billing.Project", on_delete=models.CASCADE, related_name="runs", null=True, blank=True
+    )
+    api_key = models.ForeignKey(
+        "billing.APIKey", on_delete=models.SET_NULL, related_name="runs", null=True, blank=True
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.SAFE_REGENERATE)
+    status = models.CharField(max_length=24, choices=Status.choices, default=Status.QUEUED)
+    mode = models.CharField(max_length=8, default="basic")
+    domain = models.CharField(max_length=20, default="general")
+    regeneration_model = models.CharField(max_length=200, blank=True)
+    external = models.BooleanField(default=False)
+    session_id = models.CharField(max_length=40, unique=True, null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=0, help_text="Bumped by every step; guards races.")
+
+    request = models.JSONField(help_text="The validated request, canonical field names.")
+    original_content = models.TextField()
+    best_content = models.TextField(blank=True)
+    best_iteration = models.PositiveSmallIntegerField(null=True, blank=True)
+    best_score = models.FloatField(null=True, blank=True)
+    iterations_done = models.PositiveSmallIntegerField(default=0)
+    max_regenerations = models.PositiveSmallIntegerField(default=3)
+    loop_state = models.JSONField(null=True, blank=True, help_text="External sessions only.")
+    response = models.JSONField(null=True, blank=True, help_text="The body the caller got.")
+    error = models.TextField(blank=True)
+
+    hold = models.ForeignKey(
+        "billing.Hold", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    credits_held = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    credits_consumed = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    credits_breakdown = models.JSONField(default=dict, blank=True)
+    cost_usd = models.DecimalField(max_digits=14, decimal_places=6, default=Decimal("0"))
+    llm_calls = models.PositiveIntegerField(default=0)
+    input_tokens = models.PositiveIntegerField(default=0)
+    output_tokens = models.PositiveIntegerField(default=0)
+    total_latency_ms = models.FloatField(default=0.0)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Task deliveries claimed.")
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["account", "-created_at"], name="run_account_recent"),
+            models.Index(fields=["project", "-created_at"], name="run_project_recent"),
+            models.Index(fields=["account", "status", "-created_at"], name="run_account_status"),
+            models.Index(fields=["api_key", "-created_at"], name="run_key_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.id} ({self.status})"
+
+    @property
+    def req_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in self.FINAL_STATUSES
+
+
+class Iteration(models.Model):
+    """One scored version of a run's text."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="iterations")
+    index = models.PositiveSmallIntegerField()
+    content = models.TextField()
+    score = models.FloatField()
+    confidence = models.FloatField()
+    evaluation = models.JSONField(help_text="Per-dimension scores, explanations and issues.")
+    thresholds_met = models.JSONField()
+    passed = models.BooleanField()
+    failing_dimensions = models.JSONField(default=list)
+    improvement_from_previous = models.FloatField(default=0.0)
+    rail_prompt = models.JSONField(null=True, blank=True)
+    regeneration_model = models.CharField(max_length=200, blank=True)
+    eval_latency_ms = models.FloatField(default=0.0)
+    regen_latency_ms = models.FloatField(default=0.0)
+    credits = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    cost_usd = models.DecimalField(max_digits=14, decimal_places=6, default=Decimal("0"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["run", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "index"], name="iteration_unique_index"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} #{self.index}"
+
+    @property
+    def latency_ms(self) -> float:
+        return round(self.eval_latency_ms + self.regen_latency_ms, 3)
+
+
+class ReviewItemQuerySet(models.QuerySet["ReviewItem"]):
+    def pending_first(self) -> ReviewItemQuerySet:
+        order = models.Case(
+            models.When(state="pending", then=0), default=1, output_field=models.IntegerField()
+        )
+        return self.annotate(_pending=order).order_by("_pending", "-created_at")
+
+
+class ReviewItem(models.Model):
+    """Content a person must decide on: critical content or a failed run sent to review."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        REWRITTEN = "rewritten", "Rewritten"
+
+    class Reason(models.TextChoices):
+        CRITICAL = "critical", "Critical content"
+        ON_FAILURE = "on_failure", "Failed run sent to review"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey(
+        "billing.Account", on_delete=models.CASCADE, related_name="review_items"
+    )
+    project = models.ForeignKey(
+        "billing.Project", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    api_key = models.ForeignKey(
+        "billing.APIKey", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    run = models.OneToOneField(Run, on_delete=models.CASCADE, related_name="review_item")
+    reason = models.CharField(max_length=12, choices=Reason.choices)
+    content = models.TextField()
+    score = models.FloatField()
+    evaluation = models.JSONField()
+    failing_dimensions = models.JSONField(default=list)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_by_key = models.ForeignKey(
+        "billing.APIKey", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+    rewritten_content = models.TextField(blank=True)
+    rewritten_evaluation = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ReviewItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["account", "state", "-created_at"], name="review_account_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"review {self.id} ({self.state})"
+
+
+class IdempotencyRecord(models.Model):
+    """A POST made with an ``Idempotency-Key``: its body's hash and the answer it got."""
+
+    class State(models.TextChoices):
+        IN_PROGRESS = "in_progress", "In progress"
+        DONE = "done", "Done"
+
+    account = models.ForeignKey("billing.Account", on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    path = models.CharField(max_length=200)
+    body_hash = models.CharField(max_length=64)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.IN_PROGRESS)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    body = models.TextField(blank=True, help_text="The rendered JSON answer, replayed byte for byte.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "key"], name="idempotency_unique_key"),
+        ]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created")]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.state})"

@@ -1,0 +1,238 @@
+"""Run a safe-regenerate request end to end and store it: the only writer of runs.
+
+The API views, the dashboard and the Celery tasks all call these functions:
+``run_safe_regenerate`` (hold, run, settle in one call), or ``submit_run`` followed by
+``execute_run`` on a worker. Credits are held before any work, settled with what was
+used when it ends, and released if it fails, so nothing is charged twice or lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from billing import ledger
+from billing.models import Account, APIKey, Project
+from regen.engine.loop import Iteration as LoopIteration
+from regen.engine.loop import Loop, run_loop
+from regen.engine.report import credits_breakdown, critical_body, loop_result, usage_block
+from regen.engine.requests import RegenerateRequest
+from regen.engines import get_evaluator, get_prices, get_regenerator
+from regen.errors import CriticalContent, RegenerationFailed
+from regen.models import Iteration, ReviewItem, Run
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+"""A run whose task was delivered this many times without finishing is failed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who asks: the account that pays, and the project, key or user behind the call."""
+
+    account: Account
+    project: Project | None = None
+    api_key: APIKey | None = None
+    user: Any = None
+
+
+def worst_case_credits(request: RegenerateRequest) -> Decimal:
+    """Price every evaluation and regeneration the request could run."""
+    return get_prices().worst_case(
+        mode=request.mode,
+        dimension_count=len(request.dimensions),
+        max_regenerations=request.max_regenerations,
+    )
+
+
+def submit_run(*, caller: Caller, request: RegenerateRequest, kind: str = Run.Kind.SAFE_REGENERATE) -> Run:
+    """Hold the worst case and store a queued run; raise InsufficientCredits if short."""
+    get_regenerator(request.regeneration_model)  # an unknown model is a 400 before any hold
+    worst = worst_case_credits(request)
+    with transaction.atomic():
+        run = Run(
+            account=caller.account,
+            project=caller.project,
+            api_key=caller.api_key,
+            created_by=caller.user if getattr(caller.user, "pk", None) else None,
+            kind=kind,
+            mode=request.mode,
+            domain=request.domain,
+            regeneration_model=request.regeneration_model,
+            request=request.to_dict(),
+            original_content=request.content,
+            max_regenerations=request.max_regenerations,
+            credits_held=worst,
+        )
+        run.hold = ledger.hold(account=caller.account, amount=worst, reference=run.req_id, memo=f"{kind} worst case")
+        run.save(force_insert=True)
+    return run
+
+
+def _claim(run_id: Any) -> Run | None:
+    """Take a queued (or crashed, re-delivered) run for this worker, at most once at a time."""
+    claimed = Run.objects.filter(
+        Q(status=Run.Status.QUEUED) | Q(status=Run.Status.RUNNING), id=run_id, attempts__lt=MAX_ATTEMPTS
+    ).update(status=Run.Status.RUNNING, attempts=F("attempts") + 1, started_at=timezone.now())
+    if not claimed:
+        return None
+    run = Run.objects.select_related("hold", "account").get(id=run_id)
+    run.iterations.all().delete()  # a re-delivered run starts again from iteration 0
+    return run
+
+
+def execute_run(run_id: Any, *, progress: bool = False) -> Run:
+    """Run a submitted run's loop to its end, store it, and settle its credits."""
+    run = _claim(run_id)
+    if run is None:
+        run = Run.objects.get(id=run_id)
+        if not run.is_final and run.attempts >= MAX_ATTEMPTS:
+            fail_run(run, "gave up after repeated worker failures")
+        return Run.objects.get(id=run_id)
+    request = RegenerateRequest.from_dict(run.request)
+    on_iteration = (lambda loop, it: _store_progress(run, it)) if progress else None
+    try:
+        loop = run_loop(
+            request,
+            evaluator=get_evaluator(),
+            regenerator=get_regenerator(request.regeneration_model),
+            prices=get_prices(),
+            on_iteration=on_iteration,
+        )
+    except Exception as error:
+        logger.exception("run %s failed", run.id)
+        fail_run(run, str(error) or type(error).__name__)
+        raise RegenerationFailed() from error
+    return finish_run(run, loop, stored=progress)
+
+
+def run_safe_regenerate(*, caller: Caller, request: RegenerateRequest) -> Run:
+    """Hold, run the whole loop, store and settle, in one call (the synchronous API)."""
+    run = submit_run(caller=caller, request=request)
+    return execute_run(run.id)
+
+
+def iteration_row(run: Run, it: LoopIteration) -> Iteration:
+    return Iteration(
+        run=run,
+        index=it.index,
+        content=it.content,
+        score=it.evaluation.score,
+        confidence=it.evaluation.confidence,
+        evaluation=it.evaluation.to_state(),
+        thresholds_met=it.thresholds_met.to_dict(),
+        passed=it.passed,
+        failing_dimensions=it.failing_dimensions,
+        improvement_from_previous=it.improvement_from_previous,
+        rail_prompt=it.rail_prompt.to_dict() if it.rail_prompt else None,
+        regeneration_model=it.regeneration_model or "",
+        eval_latency_ms=it.eval_latency_ms,
+        regen_latency_ms=it.regen_latency_ms,
+        credits=it.credits,
+        cost_usd=Decimal(str(round(it.usage.cost_usd, 6))),
+    )
+
+
+def _store_progress(run: Run, it: LoopIteration) -> None:
+    """Store one iteration as it arrives, so pages and job status can show progress."""
+    with transaction.atomic():
+        iteration_row(run, it).save(force_insert=True)
+        Run.objects.filter(id=run.id).update(iterations_done=it.index + 1)
+
+
+def response_body(run: Run, loop: Loop) -> dict[str, Any]:
+    """Render the body the caller gets for a finished loop."""
+    if loop.status == "critical":
+        review = getattr(run, "review_item", None)
+        return critical_body(loop, review_id=str(review.id) if review else None)
+    breakdown = credits_breakdown(loop)
+    return {
+        "result": loop_result(loop),
+        "metadata": {
+            "req_id": run.req_id,
+            "mode": loop.request.mode,
+            "total_iterations": len(loop.iterations),
+            "total_latency_ms": loop.total_latency_ms,
+            "usage": usage_block(loop),
+        },
+        "credits_consumed": breakdown["total"],
+        "credits_breakdown": breakdown,
+    }
+
+
+def enqueue_review(run: Run, loop: Loop) -> ReviewItem | None:
+    critical = loop.status == "critical"
+    if not critical and (loop.status == "passed" or loop.request.on_failure != "human_review"):
+        return None
+    shown = loop.iterations[0] if critical else loop.best
+    item, _ = ReviewItem.objects.get_or_create(
+        run=run,
+        defaults={
+            "account": run.account,
+            "project": run.project,
+            "api_key": run.api_key,
+            "reason": ReviewItem.Reason.CRITICAL if critical else ReviewItem.Reason.ON_FAILURE,
+            "content": shown.content,
+            "score": shown.evaluation.score,
+            "evaluation": shown.evaluation.to_state(),
+            "failing_dimensions": shown.failing_dimensions,
+        },
+    )
+    return item
+
+
+def finish_run(run: Run, loop: Loop, *, stored: bool = False) -> Run:
+    """Store a finished loop and settle the hold with what it used, in one transaction."""
+    breakdown = loop.credits_breakdown
+    usage = loop.usage
+    best = loop.best
+    with transaction.atomic():
+        if run.hold is not None:
+            ledger.settle(hold=run.hold, used=breakdown["total"])
+        if not stored:
+            Iteration.objects.bulk_create([iteration_row(run, it) for it in loop.iterations])
+        run.status = loop.status
+        run.best_content, run.best_iteration, run.best_score = best.content, best.index, best.evaluation.score
+        run.iterations_done = len(loop.iterations)
+        run.credits_consumed = breakdown["total"]
+        run.credits_breakdown = credits_breakdown(loop)
+        run.cost_usd = Decimal(str(round(usage.cost_usd, 6)))
+        run.llm_calls, run.input_tokens, run.output_tokens = usage.llm_calls, usage.input_tokens, usage.output_tokens
+        run.total_latency_ms = loop.total_latency_ms
+        run.finished_at = timezone.now()
+        enqueue_review(run, loop)
+        run.response = response_body(run, loop)
+        run.save()
+    if run.status == Run.Status.CRITICAL:
+        raise CriticalContent(run.response)
+    return run
+
+
+def fail_run(run: Run, error: str) -> Run:
+    """Mark a run failed and give back every credit held for it."""
+    with transaction.atomic():
+        locked = Run.objects.select_for_update(of=("self",)).select_related("hold").get(id=run.id)
+        if locked.is_final:
+            return locked
+        if locked.hold is not None and locked.hold.state == locked.hold.State.OPEN:
+            ledger.release(hold=locked.hold, memo=f"run {locked.id} failed")
+        locked.status, locked.error, locked.finished_at = Run.Status.FAILED, error[:2000], timezone.now()
+        locked.save(update_fields=["status", "error", "finished_at"])
+    return locked
+
+
+def submit_async(*, caller: Caller, request: RegenerateRequest) -> Run:
+    """Hold and queue a run, then hand it to a worker once the transaction commits."""
+    from regen.tasks import execute_run_task  # the task module imports this one
+
+    with transaction.atomic():
+        run = submit_run(caller=caller, request=request)
+        execute_run_task.delay_on_commit(str(run.id))
+    return run
