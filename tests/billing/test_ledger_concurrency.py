@@ -13,9 +13,9 @@ from django.db import connection, transaction
 from billing import ledger
 from billing.errors import InsufficientCredits
 from billing.models import CreditAccount, LedgerEntry
-from tests.billing.conftest import postgres_only
 from tests.billing.test_ledger import assert_reconciles
 from tests.factories import AccountFactory
+from tests.helpers import postgres_only
 
 pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
 

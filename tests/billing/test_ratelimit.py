@@ -12,8 +12,8 @@ from django.db import connection
 from billing import ratelimit
 from billing.errors import RateLimitExceeded
 from billing.models import LedgerEntry
-from tests.billing.conftest import client_for
 from tests.factories import AccountFactory, APIKeyFactory, PlanFactory, ProjectFactory, default_plan
+from tests.helpers import client_for
 
 WINDOW_START = 20_834 * 86_400  # a UTC midnight, so also a minute boundary
 

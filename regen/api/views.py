@@ -1,0 +1,168 @@
+"""The RAIL-compatible API: parse, call one domain function, render. Nothing more."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection
+from drf_spectacular.utils import extend_schema
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from billing.authentication import APIKeyMixin
+from railsite.errors import RequestValidationError, ServiceUnavailable
+from regen import evals, introspection, reviews, service, sessions
+from regen.api import serializers as s
+from regen.errors import RunNotFound
+from regen.idempotency import idempotent
+from regen.models import ReviewItem, Run
+from regen.runs import Caller
+
+
+def caller_of(request: Request) -> Caller:
+    key = request.auth
+    return Caller(account=key.project.account, project=key.project, api_key=key)
+
+
+def _body(request: Request) -> Any:
+    return request.data
+
+
+class HealthView(APIView):
+    authentication_classes: list[Any] = []
+    permission_classes: list[Any] = []
+
+    @extend_schema(responses={200: s.HealthSerializer, 503: s.ERROR}, tags=["service"], auth=[])
+    def get(self, request: Request) -> Response:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+        except Exception as error:
+            raise ServiceUnavailable("The database is not reachable.") from error
+        return Response({"status": "healthy", "service": "railsite", "database": "ok"})
+
+
+class EvalView(APIKeyMixin, APIView):
+    @extend_schema(request=s.EvalRequestSerializer, responses=s.responses(200, 400, 402, 403, 409, 422, 500), tags=["evaluation"])
+    @idempotent
+    def post(self, request: Request) -> Response:
+        caller = caller_of(request)
+        parsed = evals.parse_for(caller, _body(request))
+        return Response(evals.evaluate_content(caller=caller, request=parsed))
+
+
+class SafeRegenerateView(APIKeyMixin, APIView):
+    @extend_schema(
+        request=s.SafeRegenerateRequestSerializer,
+        responses=s.responses(200, 202, 400, 402, 403, 409, 422, 500),
+        tags=["safe-regenerate"],
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        outcome = service.safe_regenerate(caller=caller_of(request), data=_body(request))
+        return Response(outcome.body, status=outcome.status)
+
+
+class ContinueView(APIKeyMixin, APIView):
+    @extend_schema(request=s.ContinueRequestSerializer, responses=s.responses(200, 400, 402, 404, 409, 410, 422, 500), tags=["safe-regenerate"])
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = s.ContinueRequestSerializer(data=_body(request))
+        data.is_valid(raise_exception=True)
+        run = sessions.continue_session(
+            caller=caller_of(request),
+            session_id=data.validated_data["session_id"],
+            content=data.validated_data["regenerated_content"],
+        )
+        return Response(run.response)
+
+
+class ConfigView(APIKeyMixin, APIView):
+    @extend_schema(responses=s.responses(200), tags=["introspection"])
+    def get(self, request: Request) -> Response:
+        return Response(introspection.config(request.auth.project))
+
+
+class CapabilitiesView(APIKeyMixin, APIView):
+    @extend_schema(responses=s.responses(200), tags=["introspection"])
+    def get(self, request: Request) -> Response:
+        return Response(introspection.capabilities(request.auth.project.account.plan))
+
+
+class DimensionsView(APIKeyMixin, APIView):
+    @extend_schema(responses=s.responses(200), tags=["introspection"])
+    def get(self, request: Request) -> Response:
+        return Response(introspection.dimensions(request.auth.project))
+
+
+class Pages(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class RunListView(APIKeyMixin, APIView):
+    @extend_schema(responses=s.responses(200), parameters=s.RUN_FILTERS, tags=["runs"])
+    def get(self, request: Request) -> Response:
+        runs = Run.objects.of_account(request.auth.project.account_id).order_by("-created_at")
+        for name in ("status", "kind", "mode", "domain"):
+            if value := request.query_params.get(name):
+                runs = runs.filter(**{name: value})
+        pages = Pages()
+        page = pages.paginate_queryset(runs, request, view=self)
+        return pages.get_paginated_response(s.RunSummarySerializer(page, many=True).data)
+
+
+def _run_for(request: Request, run_id: Any) -> Run:
+    try:
+        return Run.objects.get(id=run_id, account_id=request.auth.project.account_id)
+    except (Run.DoesNotExist, ValueError) as error:
+        raise RunNotFound() from error
+
+
+class RunDetailView(APIKeyMixin, APIView):
+    @extend_schema(responses=s.responses(200, 404), tags=["runs"])
+    def get(self, request: Request, run_id: str) -> Response:
+        run = _run_for(request, run_id)
+        data = s.RunDetailSerializer(run).data
+        data["iterations"] = s.IterationSerializer(run.iterations.order_by("index"), many=True).data
+        return Response(data)
+
+
+class JobView(APIKeyMixin, APIView):
+    @extend_schema(responses=s.responses(200, 404), tags=["jobs"])
+    def get(self, request: Request, run_id: str) -> Response:
+        return Response(service.job_body(_run_for(request, run_id)))
+
+
+class ReviewListView(APIKeyMixin, APIView):
+    @extend_schema(responses=s.responses(200), parameters=s.REVIEW_FILTERS, tags=["review"])
+    def get(self, request: Request) -> Response:
+        items = ReviewItem.objects.filter(account_id=request.auth.project.account_id).pending_first()
+        if state := request.query_params.get("state"):
+            items = items.filter(state=state)
+        pages = Pages()
+        page = pages.paginate_queryset(items, request, view=self)
+        return pages.get_paginated_response(s.ReviewItemSerializer(page, many=True).data)
+
+
+class ReviewDetailView(APIKeyMixin, APIView):
+    @extend_schema(responses=s.responses(200, 404), tags=["review"])
+    def get(self, request: Request, item_id: str) -> Response:
+        item = reviews.get_item_for(request.auth.project.account, item_id)
+        return Response(s.ReviewItemSerializer(item).data)
+
+
+class ReviewDecisionView(APIKeyMixin, APIView):
+    @extend_schema(request=s.DecisionSerializer, responses=s.responses(200, 400, 404, 409), tags=["review"])
+    @idempotent
+    def post(self, request: Request, item_id: str) -> Response:
+        item = reviews.get_item_for(request.auth.project.account, item_id)
+        data = s.DecisionSerializer(data=_body(request))
+        if not data.is_valid():
+            raise RequestValidationError("Invalid decision.", details={k: [str(m) for m in v] for k, v in data.errors.items()})
+        item = reviews.decide(item=item, api_key=request.auth, **data.validated_data)
+        return Response(s.ReviewItemSerializer(item).data)
+

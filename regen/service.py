@@ -1,0 +1,125 @@
+"""What a safe-regenerate call does, for every interface (API, dashboard, tasks).
+
+``prepare`` applies the project's policy, validates, and checks the plan;
+``safe_regenerate`` then runs it the way the request asks: synchronously on the server,
+as an async job, as an external session, or as a dry run that only prices it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from billing import ledger
+from billing.plans import check_max_regenerations, check_mode_allowed
+from railsite.errors import RequestValidationError
+from regen import runs, sessions
+from regen.engine.requests import RegenerateRequest, RequestInvalid, parse_regenerate_request
+from regen.engines import EXTERNAL, get_evaluator, get_regenerator
+from regen.errors import invalid_request
+from regen.models import Run
+from regen.policy import apply_policy
+from regen.runs import Caller
+
+API_ONLY_FIELDS = frozenset({"async", "dry_run"})
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """An HTTP-agnostic answer: status code, body, and the run behind it if any."""
+
+    status: int
+    body: dict[str, Any]
+    run: Run | None = None
+
+
+def _flag(data: Mapping[str, Any], name: str) -> bool:
+    value = data.get(name, False)
+    if not isinstance(value, bool):
+        raise RequestValidationError(f"{name}: Must be true or false.", details={name: ["Must be true or false."]})
+    return value
+
+
+def prepare(caller: Caller, data: Mapping[str, Any]) -> RegenerateRequest:
+    """Apply the policy, validate the request, and check the caller's plan allows it."""
+    if not isinstance(data, Mapping):
+        raise RequestValidationError("The body must be a JSON object.")
+    try:
+        merged = apply_policy(data, caller.project, for_regenerate=True)
+        request = parse_regenerate_request(merged, extra_fields=API_ONLY_FIELDS)
+    except RequestInvalid as error:
+        raise invalid_request(error) from error
+    plan = caller.account.plan
+    check_mode_allowed(plan, request.mode)
+    check_max_regenerations(plan, request.max_regenerations)
+    return request
+
+
+def job_body(run: Run) -> dict[str, Any]:
+    """Render an async job's state: progress per iteration, then its result."""
+    iterations = list(
+        run.iterations.order_by("index").values("index", "score", "passed", "failing_dimensions")
+    )
+    body: dict[str, Any] = {
+        "job_id": str(run.id),
+        "status": run.status,
+        "status_url": f"/railscore/v1/jobs/{run.id}",
+        "progress": {
+            "iterations_done": run.iterations_done,
+            "max_iterations": run.max_regenerations + 1,
+            "iterations": [
+                {
+                    "iteration": it["index"],
+                    "score": it["score"],
+                    "thresholds_met": it["passed"],
+                    "failing_dimensions": it["failing_dimensions"],
+                }
+                for it in iterations
+            ],
+        },
+        "created_at": run.created_at.isoformat(),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+    }
+    if run.is_final:
+        body["result"] = run.response
+        body["error"] = run.error or None
+    return body
+
+
+def dry_run(caller: Caller, request: RegenerateRequest) -> dict[str, Any]:
+    """Price a request's worst case in credits and USD, without running or charging it."""
+    evaluator = get_evaluator()
+    regenerator = get_regenerator(request.regeneration_model) if request.regeneration_model != EXTERNAL else None
+    n = request.max_regenerations
+    from regen.engine.loop import Loop
+
+    ctx = Loop(request).eval_context()
+    usd = evaluator.estimate_cost_usd(text_chars=len(request.content), ctx=ctx) * (n + 1)
+    if regenerator is not None:
+        usd += regenerator.estimate_cost_usd(text_chars=len(request.content)) * n
+    credits = runs.worst_case_credits(request)
+    available = ledger.available_of(caller.account)
+    return {
+        "dry_run": True,
+        "worst_case_credits": float(credits),
+        "worst_case_usd": round(usd, 6),
+        "credits_available": float(available),
+        "sufficient": available >= credits,
+    }
+
+
+def safe_regenerate(*, caller: Caller, data: Mapping[str, Any]) -> Outcome:
+    """Run a safe-regenerate request the way it asks; raise the contract's errors."""
+    request = prepare(caller, data)
+    if _flag(data, "dry_run"):
+        return Outcome(200, dry_run(caller, request))
+    if request.regeneration_model == EXTERNAL:
+        run = sessions.start_session(caller=caller, request=request)
+        return Outcome(200, run.response, run)
+    if _flag(data, "async"):
+        run = runs.submit_async(caller=caller, request=request)
+        run.refresh_from_db()
+        return Outcome(202, job_body(run), run)
+    run = runs.run_safe_regenerate(caller=caller, request=request)
+    return Outcome(200, run.response, run)

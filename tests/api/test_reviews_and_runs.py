@@ -1,0 +1,75 @@
+"""Runs history and review items: per-account, with the full history, decisions kept."""
+
+import pytest
+
+from regen.models import ReviewItem
+
+from .texts import FACTUAL, HEALTHCARE, VIOLENT
+
+
+def _critical(client):
+    return client.post("/railscore/v1/safe-regenerate", {"content": VIOLENT}, format="json").json()["review_id"]
+
+
+def test_runs_list_only_the_accounts_own_runs(api_a, api_b):
+    api_a.post("/railscore/v1/safe-regenerate", {"content": FACTUAL}, format="json")
+    api_b.post("/railscore/v1/safe-regenerate", {"content": FACTUAL}, format="json")
+    body = api_a.get("/railscore/v1/runs").json()
+    assert body["count"] == 1 and body["results"][0]["status"] == "passed"
+
+
+def test_a_run_detail_has_the_full_iteration_history(api_a):
+    req_id = api_a.post("/railscore/v1/safe-regenerate", {"content": HEALTHCARE, "domain": "healthcare"}, format="json").json()["metadata"]["req_id"]
+    body = api_a.get(f"/railscore/v1/runs/{req_id}").json()
+    assert body["req_id"] == req_id and len(body["iterations"]) >= 2
+    assert body["iterations"][1]["rail_prompt"]["user_prompt"]
+
+
+@pytest.mark.parametrize("path", ["/railscore/v1/runs/{id}", "/railscore/v1/jobs/{id}"])
+def test_another_accounts_run_looks_exactly_like_a_missing_one(api_a, api_b, path):
+    req_id = api_a.post("/railscore/v1/safe-regenerate", {"content": FACTUAL}, format="json").json()["metadata"]["req_id"]
+    theirs = api_b.get(path.format(id=req_id))
+    missing = api_b.get(path.format(id="00000000-0000-0000-0000-000000000000"))
+    assert theirs.status_code == missing.status_code == 404 and theirs.json() == missing.json()
+
+
+def test_a_review_item_can_be_read_and_decided_with_a_reason(api_a):
+    review_id = _critical(api_a)
+    item = api_a.get(f"/railscore/v1/review-items/{review_id}").json()
+    assert item["state"] == "pending" and item["served_content"] is None
+    response = api_a.post(f"/railscore/v1/review-items/{review_id}/decision", {"decision": "reject", "reason": "Incites violence."}, format="json")
+    assert response.status_code == 200
+    decided = response.json()
+    assert decided["state"] == "rejected" and decided["decision_reason"] == "Incites violence."
+    assert decided["decided_by"].startswith("key rail_") and decided["decided_at"]
+
+
+def test_a_rewrite_is_scored_stored_and_served(api_a):
+    review_id = _critical(api_a)
+    safe = "Please keep discussions about immigration respectful; violence is never acceptable."
+    body = api_a.post(f"/railscore/v1/review-items/{review_id}/decision", {"decision": "rewrite", "reason": "Rewritten safely.", "content": safe}, format="json").json()
+    assert body["state"] == "rewritten" and body["served_content"] == safe
+    assert body["rewritten_evaluation"]["score"] > 5
+
+
+def test_a_decided_item_cannot_be_decided_again(api_a):
+    review_id = _critical(api_a)
+    url = f"/railscore/v1/review-items/{review_id}/decision"
+    api_a.post(url, {"decision": "approve", "reason": "Context makes it fine."}, format="json")
+    again = api_a.post(url, {"decision": "reject", "reason": "Changed my mind."}, format="json")
+    assert again.status_code == 409 and ReviewItem.objects.get().state == "approved"
+
+
+def test_a_decision_needs_a_reason_and_a_known_verdict(api_a):
+    url = f"/railscore/v1/review-items/{_critical(api_a)}/decision"
+    assert api_a.post(url, {"decision": "approve", "reason": ""}, format="json").status_code == 400
+    assert api_a.post(url, {"decision": "maybe", "reason": "x"}, format="json").status_code == 400
+    assert api_a.post(url, {"decision": "rewrite", "reason": "x"}, format="json").status_code == 400
+    assert ReviewItem.objects.get().state == "pending"
+
+
+def test_another_accounts_review_item_is_not_found(api_a, api_b):
+    review_id = _critical(api_a)
+    assert api_b.get(f"/railscore/v1/review-items/{review_id}").status_code == 404
+    response = api_b.post(f"/railscore/v1/review-items/{review_id}/decision", {"decision": "approve", "reason": "x"}, format="json")
+    assert response.status_code == 404 and ReviewItem.objects.get().state == "pending"
