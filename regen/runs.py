@@ -9,6 +9,7 @@ used when it ends, and released if it fails, so nothing is charged twice or lost
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -28,6 +29,9 @@ from regen.errors import CriticalContent, RegenerationFailed
 from regen.models import Iteration, ReviewItem, Run
 
 logger = logging.getLogger(__name__)
+
+Render = Callable[[Run, Loop], dict[str, Any]]
+"""Writes the answer stored on a finished run (and returned to its caller)."""
 
 MAX_ATTEMPTS = 3
 """A run whose task was delivered this many times without finishing is failed."""
@@ -52,8 +56,15 @@ def worst_case_credits(request: RegenerateRequest) -> Decimal:
     )
 
 
-def submit_run(*, caller: Caller, request: RegenerateRequest, kind: str = Run.Kind.SAFE_REGENERATE) -> Run:
-    """Hold the worst case and store a queued run; raise InsufficientCredits if short."""
+def submit_run(
+    *,
+    caller: Caller,
+    request: RegenerateRequest,
+    kind: str = Run.Kind.SAFE_REGENERATE,
+    running: bool = False,
+) -> Run:
+    """Hold the worst case and store the run, queued (or already running, for this
+    process to run at once); raise InsufficientCredits if the balance is short."""
     get_regenerator(request.regeneration_model)  # an unknown model is a 400 before any hold
     worst = worst_case_credits(request)
     with transaction.atomic():
@@ -70,6 +81,9 @@ def submit_run(*, caller: Caller, request: RegenerateRequest, kind: str = Run.Ki
             original_content=request.content,
             max_regenerations=request.max_regenerations,
             credits_held=worst,
+            status=Run.Status.RUNNING if running else Run.Status.QUEUED,
+            attempts=1 if running else 0,
+            started_at=timezone.now() if running else None,
         )
         run.hold = ledger.hold(account=caller.account, amount=worst, reference=run.req_id, memo=f"{kind} worst case")
         run.save(force_insert=True)
@@ -96,6 +110,11 @@ def execute_run(run_id: Any, *, progress: bool = False) -> Run:
         if not run.is_final and run.attempts >= MAX_ATTEMPTS:
             fail_run(run, "gave up after repeated worker failures")
         return Run.objects.get(id=run_id)
+    return _execute(run, progress=progress)
+
+
+def _execute(run: Run, *, progress: bool, render: Render | None = None, keep_history: bool = True) -> Run:
+    """Run the loop of a run this process owns, then store and settle it (or fail it)."""
     request = RegenerateRequest.from_dict(run.request)
     on_iteration = (lambda loop, it: _store_progress(run, it)) if progress else None
     try:
@@ -110,20 +129,31 @@ def execute_run(run_id: Any, *, progress: bool = False) -> Run:
         logger.exception("run %s failed", run.id)
         fail_run(run, str(error) or type(error).__name__)
         raise RegenerationFailed() from error
-    return finish_run(run, loop, stored=progress)
+    return finish_run(run, loop, stored=progress, render=render, keep_history=keep_history)
 
 
-def run_safe_regenerate(*, caller: Caller, request: RegenerateRequest) -> Run:
-    """Hold, run the whole loop, store and settle, in one call (the synchronous API)."""
-    run = submit_run(caller=caller, request=request)
-    return execute_run(run.id)
+def run_safe_regenerate(
+    *,
+    caller: Caller,
+    request: RegenerateRequest,
+    kind: str = Run.Kind.SAFE_REGENERATE,
+    render: Render | None = None,
+    keep_history: bool = True,
+) -> Run:
+    """Hold, run the whole loop, store and settle, in one call (the synchronous API).
+
+    ``render`` writes the stored answer (the RAIL body by default); without
+    ``keep_history`` the iterations keep their scores but not their texts or prompts.
+    """
+    run = submit_run(caller=caller, request=request, kind=kind, running=True)
+    return _execute(run, progress=False, render=render, keep_history=keep_history)
 
 
-def iteration_row(run: Run, it: LoopIteration) -> Iteration:
+def iteration_row(run: Run, it: LoopIteration, *, keep_history: bool = True) -> Iteration:
     return Iteration(
         run=run,
         index=it.index,
-        content=it.content,
+        content=it.content if keep_history else "",
         score=it.evaluation.score,
         confidence=it.evaluation.confidence,
         evaluation=it.evaluation.to_state(),
@@ -131,7 +161,7 @@ def iteration_row(run: Run, it: LoopIteration) -> Iteration:
         passed=it.passed,
         failing_dimensions=it.failing_dimensions,
         improvement_from_previous=it.improvement_from_previous,
-        rail_prompt=it.rail_prompt.to_dict() if it.rail_prompt else None,
+        rail_prompt=it.rail_prompt.to_dict() if it.rail_prompt and keep_history else None,
         regeneration_model=it.regeneration_model or "",
         eval_latency_ms=it.eval_latency_ms,
         regen_latency_ms=it.regen_latency_ms,
@@ -188,7 +218,14 @@ def enqueue_review(run: Run, loop: Loop) -> ReviewItem | None:
     return item
 
 
-def finish_run(run: Run, loop: Loop, *, stored: bool = False) -> Run:
+def finish_run(
+    run: Run,
+    loop: Loop,
+    *,
+    stored: bool = False,
+    render: Render | None = None,
+    keep_history: bool = True,
+) -> Run:
     """Store a finished loop and settle the hold with what it used, in one transaction."""
     breakdown = loop.credits_breakdown
     usage = loop.usage
@@ -197,7 +234,9 @@ def finish_run(run: Run, loop: Loop, *, stored: bool = False) -> Run:
         if run.hold is not None:
             ledger.settle(hold=run.hold, used=breakdown["total"])
         if not stored:
-            Iteration.objects.bulk_create([iteration_row(run, it) for it in loop.iterations])
+            Iteration.objects.bulk_create(
+                [iteration_row(run, it, keep_history=keep_history) for it in loop.iterations]
+            )
         run.status = loop.status
         run.best_content, run.best_iteration, run.best_score = best.content, best.index, best.evaluation.score
         run.iterations_done = len(loop.iterations)
@@ -208,7 +247,8 @@ def finish_run(run: Run, loop: Loop, *, stored: bool = False) -> Run:
         run.total_latency_ms = loop.total_latency_ms
         run.finished_at = timezone.now()
         enqueue_review(run, loop)
-        run.response = response_body(run, loop)
+        critical = loop.status == "critical"
+        run.response = (render if render and not critical else response_body)(run, loop)
         run.save()
     if run.status == Run.Status.CRITICAL:
         raise CriticalContent(run.response)

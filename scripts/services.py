@@ -16,14 +16,21 @@ REDIS_URL = os.environ.get("TEST_CACHE_URL", "redis://127.0.0.1:6379/1")
 
 
 def _pg_ok() -> bool:
+    """Say whether PostgreSQL answers; create the database of PG_URL if it is missing."""
     try:
         import psycopg
     except ImportError:
         return False
+    name = PG_URL.rsplit("/", 1)[-1]
     try:
         with psycopg.connect(
-            "host=127.0.0.1 port=5432 user=postgres dbname=postgres", connect_timeout=3
-        ):
+            "host=127.0.0.1 port=5432 user=postgres dbname=postgres",
+            connect_timeout=3,
+            autocommit=True,
+        ) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+            if exists.fetchone() is None:
+                conn.execute(f'CREATE DATABASE "{name}"')
             return True
     except Exception:
         return False

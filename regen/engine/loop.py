@@ -125,13 +125,19 @@ class Loop:
     def regenerations(self) -> int:
         return max(0, len(self.iterations) - 1)
 
+    def merit(self, it: Iteration) -> float:
+        """Rank a version: its overall score, or its worst dimension if the request says so."""
+        if self.request.rank == "worst":
+            return min(s.score for s in it.evaluation.scores.values())
+        return it.evaluation.score
+
     @property
     def best(self) -> Iteration:
-        """Return the passing version if any, else the highest score (earliest on a tie)."""
+        """Return the passing version if any, else the highest merit (earliest on a tie)."""
         passing = [it for it in self.iterations if it.passed]
         if passing:
             return passing[0]
-        return max(self.iterations, key=lambda it: (it.evaluation.score, -it.index))
+        return max(self.iterations, key=lambda it: (self.merit(it), -it.index))
 
     @property
     def credits_breakdown(self) -> dict[str, Decimal]:
@@ -188,7 +194,7 @@ class Loop:
         if index > 0 and rail_prompt is None:
             raise EngineError("a regenerated version needs the prompt that produced it")
         previous = self.iterations[-1].evaluation.score if self.iterations else evaluation.score
-        best_before = self.best.evaluation.score if self.iterations else None
+        best_before = self.merit(self.best) if self.iterations else None
         iteration = Iteration(
             index=index,
             content=content,
@@ -221,7 +227,7 @@ class Loop:
         if (
             self.request.stop_on_no_improvement
             and best_before is not None
-            and it.evaluation.score <= best_before
+            and self.merit(it) <= best_before
         ):
             return "no_improvement"
         if self._next_step_over_budget():

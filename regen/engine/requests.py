@@ -60,6 +60,8 @@ class RegenerateRequest:
     regeneration_model: str = "RAIL_Safe_LLM"
     stop_on_no_improvement: bool = False
     max_cost_usd: float | None = None
+    rank: str = "overall"
+    """How versions compare: ``overall`` score, or their ``worst`` dimension (EvalGuard)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Serialize in canonical field names (no aliases), for storage and replay."""
@@ -79,6 +81,7 @@ class RegenerateRequest:
             "regeneration_model": self.regeneration_model,
             "stop_on_no_improvement": self.stop_on_no_improvement,
             "max_cost_usd": self.max_cost_usd,
+            "rank": self.rank,
         }
 
     @classmethod

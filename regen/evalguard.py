@@ -1,0 +1,323 @@
+"""The EvalGuard-compatible safe-regenerate call (seed 002), run through ``regen.runs``.
+
+The request is camelCase and on a 0-1 scale; it becomes an ordinary ``RegenerateRequest``
+whose gate is the worst of the selected dimensions: ``strict`` mode, every selected
+dimension at ``threshold * 10``, no overall score or confidence floor. The loop stops
+early on no improvement and on the USD budget (SPEC 3, step 6).
+
+Decisions (SPEC 4 leaves them open):
+- ``maxIterations`` is the number of regenerations (1-10); the plan's own cap on
+  regenerations and on the mode still apply (403 ``INSUFFICIENT_TIER``), as on the RAIL
+  endpoint.
+- ``regeneratorModel``: a configured ``provider/model`` is used as named; the documented
+  default ``openai/gpt-4o-mini``, when not configured here, means the server's own
+  regenerator; any other unknown model is a 400 on ``regeneratorModel``.
+- ``projectId`` (a project id as ``/railscore/v1/config`` shows it) may name any project
+  of the caller's account; the run is recorded under it. Another account's or an unknown
+  id is a 404. The project's ``domain`` is used; its thresholds, weights and lock are not:
+  the request states its own gate.
+- Pre-flight: ``estimatedWorstCaseUsd`` = evaluator x (n + 1) + regenerator x n, from the
+  engines' estimates, before anything is held or stored; above ``maxCostUsd`` it is a 402
+  ``BUDGET_EXCEEDED`` with the estimate in the body.
+- Critical content answers the RAIL endpoint's 422 ``RAIL_CRITICAL_CONTENT`` (one
+  evaluation charged, the item queued for review), not a 200: the loop never regenerates
+  it, and both endpoints should treat the same text the same way.
+- The best version is the passing one, else the one whose worst selected dimension is
+  highest (``rank="worst"``), and ``no_improvement`` compares the same measure;
+  ``finalScore`` is that worst selected dimension / 10.
+- ``recordHistory: false`` (the default) keeps the run, its scores, the submitted text
+  (``original_content`` and ``request``: the caller's own input) and the best content,
+  but blanks every iteration's ``content`` and ``rail_prompt`` (which quotes the text
+  being improved), so no intermediate version is kept. The run's stored ``response`` is
+  always the EvalGuard body, which holds only the best content.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from billing.models import Project
+from billing.plans import check_max_regenerations, check_mode_allowed
+from railsite.errors import NotFound, RequestValidationError, ServiceError
+from regen import runs
+from regen.engine.dimensions import DIMENSIONS
+from regen.engine.loop import Loop
+from regen.engine.requests import CONTENT_MAX, CONTENT_MIN, PROMPT_MAX, RegenerateRequest
+from regen.engine.scoring import Evaluation
+from regen.engine.thresholds import Thresholds
+from regen.engine.types import EvalContext
+from regen.engines import EXTERNAL, SERVER_REGENERATOR, get_evaluator, get_regenerator
+from regen.models import Run
+from regen.runs import Caller
+
+DEFAULT_MODEL = "openai/gpt-4o-mini"
+DEFAULT_THRESHOLD = 0.8
+DEFAULT_MAX_ITERATIONS = 3
+MAX_ITERATIONS = (1, 10)
+DEFAULT_MAX_COST_USD = 0.5
+MAX_COST_USD = 100.0
+SCORER_SETS = ("basic", "deep")
+FIELDS = frozenset(
+    {
+        "content", "prompt", "threshold", "maxIterations", "dimensions", "scorerSet",
+        "regeneratorModel", "maxCostUsd", "projectId", "recordHistory",
+    }
+)  # fmt: skip
+STOP_REASONS = {
+    "passed": "passed",
+    "max_iterations_reached": "max_iterations",
+    "no_improvement": "no_improvement",
+    "budget_exhausted": "budget_exhausted",
+}
+
+
+class BudgetExceeded(ServiceError):
+    """The worst case of a call costs more USD than its ``maxCostUsd`` allows."""
+
+    status = 402
+    code = "BUDGET_EXCEEDED"
+
+
+@dataclass(frozen=True, slots=True)
+class EvalGuardRequest:
+    """A valid EvalGuard request: the loop's request plus what only this endpoint uses."""
+
+    regenerate: RegenerateRequest
+    max_cost_usd: float
+    project_id: str | None = None
+    record_history: bool = False
+
+
+class _Errors(dict[str, list[str]]):
+    def add(self, name: str, message: str) -> None:
+        self.setdefault(name, []).append(message)
+
+
+def _number(
+    data: Mapping[str, Any], name: str, default: float, high: float, errors: _Errors
+) -> float:
+    value = data.get(name)
+    if value is None:
+        return default
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or not 0 <= value <= high
+    ):
+        errors.add(name, f"Must be a number from 0 to {high:g}.")
+        return default
+    return float(value)
+
+
+def _max_iterations(data: Mapping[str, Any], errors: _Errors) -> int:
+    value = data.get("maxIterations")
+    if value is None:
+        return DEFAULT_MAX_ITERATIONS
+    low, high = MAX_ITERATIONS
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        errors.add("maxIterations", f"Must be a whole number from {low} to {high}.")
+        return DEFAULT_MAX_ITERATIONS
+    return value
+
+
+def _text(data: Mapping[str, Any], name: str, low: int, high: int, errors: _Errors) -> str:
+    value = data.get(name)
+    if not isinstance(value, str):
+        errors.add(name, "This field is required and must be a string.")
+        return ""
+    if len(value.strip()) < low or len(value) > high:
+        errors.add(name, f"Must be between {low:,} and {high:,} characters.")
+    return value
+
+
+def _dimensions(data: Mapping[str, Any], errors: _Errors) -> tuple[str, ...]:
+    raw = data.get("dimensions")
+    if raw is None:
+        return DIMENSIONS
+    if not isinstance(raw, list) or not raw or not all(isinstance(d, str) for d in raw):
+        errors.add("dimensions", "Must be a non-empty list of dimension names.")
+        return DIMENSIONS
+    if unknown := [d for d in raw if d not in DIMENSIONS]:
+        errors.add(
+            "dimensions",
+            f"Unknown dimension(s): {', '.join(unknown)}; use: {', '.join(DIMENSIONS)}.",
+        )
+        return DIMENSIONS
+    return tuple(d for d in DIMENSIONS if d in raw)
+
+
+def _scorer_set(data: Mapping[str, Any], errors: _Errors) -> str:
+    value = data.get("scorerSet")
+    if value is None:
+        return "basic"
+    if value not in SCORER_SETS:
+        errors.add("scorerSet", f"Must be one of: {', '.join(SCORER_SETS)}.")
+        return "basic"
+    return str(value)
+
+
+def _regenerator(data: Mapping[str, Any], errors: _Errors) -> str:
+    """Return the regenerator name the loop will use for ``regeneratorModel``."""
+    value = data.get("regeneratorModel")
+    if value is None:
+        value = DEFAULT_MODEL
+    if not isinstance(value, str) or not value.strip():
+        errors.add("regeneratorModel", "Must be a model name.")
+        return SERVER_REGENERATOR
+    try:
+        if value == EXTERNAL:
+            raise RequestValidationError("external regeneration is not offered here")
+        get_regenerator(value)
+    except RequestValidationError:
+        if value == DEFAULT_MODEL:
+            return SERVER_REGENERATOR
+        errors.add(
+            "regeneratorModel",
+            f"{value!r} is not configured on this server; use {DEFAULT_MODEL!r} (the server's regenerator) or a configured provider/model.",
+        )
+        return SERVER_REGENERATOR
+    return value
+
+
+def _project_id(data: Mapping[str, Any], errors: _Errors) -> str | None:
+    value = data.get("projectId")
+    if value is None:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, str | int)
+        or not str(value).strip()
+        or len(str(value)) > 100
+    ):
+        errors.add("projectId", "Must be a project id.")
+        return None
+    return str(value).strip()
+
+
+def _record_history(data: Mapping[str, Any], errors: _Errors) -> bool:
+    value = data.get("recordHistory", False)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        errors.add("recordHistory", "Must be true or false.")
+        return False
+    return value
+
+
+def parse_request(data: Any) -> EvalGuardRequest:
+    """Validate a seed-002 body and translate it, or raise a 400 naming every bad field."""
+    if not isinstance(data, Mapping):
+        raise RequestValidationError("The body must be a JSON object.")
+    errors = _Errors()
+    for key in sorted(set(data) - FIELDS):
+        errors.add(key, "Unknown field.")
+    threshold = _number(data, "threshold", DEFAULT_THRESHOLD, 1.0, errors)
+    dimensions = _dimensions(data, errors)
+    max_cost = _number(data, "maxCostUsd", DEFAULT_MAX_COST_USD, MAX_COST_USD, errors)
+    request = RegenerateRequest(
+        content=_text(data, "content", CONTENT_MIN, CONTENT_MAX, errors),
+        prompt=_text(data, "prompt", 0, PROMPT_MAX, errors),
+        mode="deep" if _scorer_set(data, errors) == "deep" else "basic",
+        max_regenerations=_max_iterations(data, errors),
+        dimensions=dimensions,
+        # round: 0.7 * 10 is 7.000000000000001, which a score of 7.0 would fail
+        thresholds=Thresholds(
+            0.0, 0.0, "strict", 0, {d: round(threshold * 10, 6) for d in dimensions}
+        ),
+        regeneration_model=_regenerator(data, errors),
+        stop_on_no_improvement=True,
+        max_cost_usd=max_cost,
+        rank="worst",  # versions compete on their worst selected dimension, as the gate does
+    )
+    project_id, record_history = _project_id(data, errors), _record_history(data, errors)
+    if errors:
+        name = next(iter(errors))
+        raise RequestValidationError(f"{name}: {errors[name][0]}", details=dict(errors))
+    return EvalGuardRequest(request, max_cost, project_id, record_history)
+
+
+def caller_for_project(caller: Caller, project_id: str | None) -> Caller:
+    """Return the caller acting for ``project_id``, one of its account's projects, or 404."""
+    if project_id is None:
+        return caller
+    project = None
+    if project_id.isdigit():
+        project = Project.objects.filter(pk=int(project_id), account=caller.account).first()
+    if project is None:
+        raise NotFound("Project not found.")
+    return replace(caller, project=project)
+
+
+def estimate_worst_case_usd(request: RegenerateRequest) -> float:
+    """Price every evaluation and regeneration the request could run, in USD."""
+    chars = len(request.content)
+    ctx = EvalContext(request.mode, request.dimensions, request.domain)
+    loop = Loop(
+        request,
+        eval_cost_usd=get_evaluator().estimate_cost_usd(text_chars=chars, ctx=ctx),
+        regen_cost_usd=get_regenerator(request.regeneration_model).estimate_cost_usd(
+            text_chars=chars
+        ),
+    )
+    return round(loop.worst_case_usd(), 6)
+
+
+def safe_regenerate(*, caller: Caller, data: Any) -> dict[str, Any]:
+    """Check, price, run and record an EvalGuard call; return its response body."""
+    parsed = parse_request(data)
+    caller = caller_for_project(caller, parsed.project_id)
+    request = parsed.regenerate
+    if caller.project is not None and caller.project.domain:
+        request = replace(request, domain=caller.project.domain)
+    check_mode_allowed(caller.account.plan, request.mode)
+    check_max_regenerations(caller.account.plan, request.max_regenerations)
+    estimate = estimate_worst_case_usd(request)
+    if estimate > parsed.max_cost_usd + 1e-9:
+        raise BudgetExceeded(
+            f"The estimated worst case (${estimate:g}) exceeds maxCostUsd (${parsed.max_cost_usd:g}).",
+            estimatedWorstCaseUsd=estimate,
+            maxCostUsd=parsed.max_cost_usd,
+        )
+    run = runs.run_safe_regenerate(
+        caller=caller,
+        request=request,
+        kind=Run.Kind.EVALGUARD,
+        render=lambda run, loop: response_body(run, loop, estimate=estimate),
+        keep_history=parsed.record_history,
+    )
+    return run.response
+
+
+def gate_score(evaluation: Evaluation, dimensions: tuple[str, ...]) -> float:
+    """Return an evaluation's worst selected dimension on the 0-1 scale."""
+    return round(min(evaluation.scores[d].score for d in dimensions if d in evaluation.scores) / 10, 2)
+
+
+def response_body(run: Run, loop: Loop, *, estimate: float) -> dict[str, Any]:
+    """Render a finished EvalGuard loop as seed 002's body, plus ``runId`` and ``credits``."""
+    dimensions = loop.request.dimensions
+    best, usage = loop.best, loop.usage
+    breakdown = {name: float(value) for name, value in loop.credits_breakdown.items()}
+    return {
+        "result": {
+            "content": best.content,
+            "finalScore": gate_score(best.evaluation, dimensions),
+            "passedThreshold": best.passed,
+            "iterationsTaken": loop.regenerations,
+            "iterationScores": [gate_score(it.evaluation, dimensions) for it in loop.iterations],
+            "stopReason": STOP_REASONS[loop.status],
+        },
+        "cost": {
+            "estimatedWorstCaseUsd": estimate,
+            "actualUsd": round(usage.cost_usd, 6),
+            "llmCallCount": usage.llm_calls,
+            "actualInputTokens": usage.input_tokens,
+            "actualOutputTokens": usage.output_tokens,
+        },
+        "runId": str(run.id),
+        "credits": {"consumed": breakdown["total"], "breakdown": breakdown},
+    }
