@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import environ
+import plotly
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -64,6 +65,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "billing.dashboard.navigation",
             ],
         },
     }
@@ -100,7 +102,11 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    # plotly.js from the plotly package itself: the pages need no CDN and no network
+    ("vendor/plotly", Path(plotly.__file__).parent / "package_data"),
+]
 STATIC_ROOT = BASE_DIR / "var" / "static"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -151,6 +157,18 @@ if not CELERY_BROKER_URL:
 # Engines (SPEC 8): "embedded" (offline, default) or "llm" (OpenAI-compatible).
 RAIL_EVALUATOR = env.str("RAIL_EVALUATOR", default="embedded")
 RAIL_REGENERATOR = env.str("RAIL_REGENERATOR", default="embedded")
+RAIL_LLM_BASE_URL = env.str("RAIL_LLM_BASE_URL", default="")
+RAIL_LLM_API_KEY = env.str("RAIL_LLM_API_KEY", default="")
+RAIL_LLM_PROVIDER = env.str("RAIL_LLM_PROVIDER", default="openai")
+RAIL_LLM_MODEL = env.str("RAIL_LLM_MODEL", default="gpt-4o-mini")
+RAIL_LLM_CONNECT_TIMEOUT = env.float("RAIL_LLM_CONNECT_TIMEOUT", default=5.0)
+RAIL_LLM_READ_TIMEOUT = env.float("RAIL_LLM_READ_TIMEOUT", default=30.0)
+RAIL_LLM_DEADLINE = env.float("RAIL_LLM_DEADLINE", default=60.0)
+RAIL_LLM_MAX_RETRIES = env.int("RAIL_LLM_MAX_RETRIES", default=2)
+RAIL_LLM_BACKOFF_BASE = env.float("RAIL_LLM_BACKOFF_BASE", default=0.5)
+RAIL_LLM_CIRCUIT_THRESHOLD = env.int("RAIL_LLM_CIRCUIT_THRESHOLD", default=5)
+RAIL_LLM_CIRCUIT_COOLDOWN = env.float("RAIL_LLM_CIRCUIT_COOLDOWN", default=30.0)
+RAIL_LLM_URL_ALLOWLIST = env.list("RAIL_LLM_URL_ALLOWLIST", default=[])
 
 # Credit prices (SPEC 5), in credits.
 CREDIT_PRICES = {

@@ -1,13 +1,28 @@
-"""Choose the evaluator and the regenerator for a request, from the settings."""
+"""Choose the evaluator and the regenerator for a request, from the settings.
+
+``RAIL_EVALUATOR`` / ``RAIL_REGENERATOR`` pick ``embedded`` (offline, the default) or
+``llm`` (an OpenAI-compatible endpoint at ``RAIL_LLM_BASE_URL``). The LLM evaluator
+falls back to the embedded one when the endpoint is down, and says so (``degraded``).
+Clients are built lazily in each process, so a forked worker never shares a socket.
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 from django.conf import settings
 
 from railsite.errors import RequestValidationError
 from regen.engine.evaluators.embedded import EmbeddedEvaluator
+from regen.engine.llm import (
+    CircuitBreaker,
+    FallbackEvaluator,
+    LLMClient,
+    LLMEvaluator,
+    LLMRegenerator,
+    validate_base_url,
+)
 from regen.engine.pricing import Prices
 from regen.engine.regenerators.embedded import EmbeddedRegenerator
 from regen.engine.types import Evaluator, Regenerator
@@ -27,8 +42,51 @@ def _embedded_regenerator() -> EmbeddedRegenerator:
     return EmbeddedRegenerator()
 
 
+@lru_cache(maxsize=1)
+def llm_client() -> LLMClient:
+    """Build the server's own LLM client (its URL is trusted: it is allow-listed)."""
+    url = settings.RAIL_LLM_BASE_URL
+    if not url:
+        raise RequestValidationError("The LLM engine is selected but RAIL_LLM_BASE_URL is not set.")
+    allow = [urlsplit(url).hostname or "", *settings.RAIL_LLM_URL_ALLOWLIST]
+    validate_base_url(url, allow_private=True, allowlist=allow)
+    return LLMClient(
+        url,
+        settings.RAIL_LLM_API_KEY,
+        settings.RAIL_LLM_MODEL,
+        provider=settings.RAIL_LLM_PROVIDER,
+        connect_timeout=settings.RAIL_LLM_CONNECT_TIMEOUT,
+        read_timeout=settings.RAIL_LLM_READ_TIMEOUT,
+        total_deadline=settings.RAIL_LLM_DEADLINE,
+        max_retries=settings.RAIL_LLM_MAX_RETRIES,
+        backoff_base=settings.RAIL_LLM_BACKOFF_BASE,
+        circuit=CircuitBreaker(
+            failure_threshold=settings.RAIL_LLM_CIRCUIT_THRESHOLD,
+            cooldown=settings.RAIL_LLM_CIRCUIT_COOLDOWN,
+        ),
+    )
+
+
+@lru_cache(maxsize=1)
+def _llm_evaluator() -> Evaluator:
+    return FallbackEvaluator(LLMEvaluator(llm_client()), _embedded_evaluator())
+
+
+@lru_cache(maxsize=1)
+def _llm_regenerator() -> LLMRegenerator:
+    return LLMRegenerator(llm_client())
+
+
+def reset() -> None:
+    """Forget built engines (after a settings change in tests)."""
+    for cached in (llm_client, _llm_evaluator, _llm_regenerator):
+        cached.cache_clear()
+
+
 def get_evaluator() -> Evaluator:
     """Return the configured evaluator (``RAIL_EVALUATOR``)."""
+    if settings.RAIL_EVALUATOR == "llm":
+        return _llm_evaluator()
     if settings.RAIL_EVALUATOR != "embedded":
         raise RequestValidationError(
             f"The evaluator {settings.RAIL_EVALUATOR!r} is not available on this server."
@@ -36,11 +94,17 @@ def get_evaluator() -> Evaluator:
     return _embedded_evaluator()
 
 
+def server_model_name() -> str:
+    return f"{settings.RAIL_LLM_PROVIDER}/{settings.RAIL_LLM_MODEL}"
+
+
 def get_regenerator(model: str) -> Regenerator:
     """Return the regenerator a request names: the server's own, or a configured model."""
     name = settings.RAIL_REGENERATOR if model == SERVER_REGENERATOR else model
     if name in EMBEDDED_NAMES:
         return _embedded_regenerator()
+    if name == "llm" or (settings.RAIL_LLM_BASE_URL and name == server_model_name()):
+        return _llm_regenerator()
     raise RequestValidationError(
         f"regeneration_model: {model!r} is not configured on this server; "
         f"use {SERVER_REGENERATOR!r} or {EXTERNAL!r}.",

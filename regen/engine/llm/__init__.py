@@ -1,0 +1,42 @@
+"""The ``llm`` engines (SPEC 8): an OpenAI-compatible client, a judge, a rewriter."""
+
+from .client import (
+    DEFAULT_PRICES,
+    CircuitBreaker,
+    CircuitOpen,
+    Completion,
+    LLMBadResponse,
+    LLMClient,
+    LLMError,
+    LLMRejected,
+    LLMTimeout,
+    LLMUnavailable,
+    Price,
+    UnsafeBaseURL,
+    price_for,
+    validate_base_url,
+)
+from .fallback import FallbackEvaluator, is_degraded
+from .judge import LLMEvaluator
+from .rewriter import LLMRegenerator
+
+__all__ = [
+    "DEFAULT_PRICES",
+    "CircuitBreaker",
+    "CircuitOpen",
+    "Completion",
+    "FallbackEvaluator",
+    "LLMBadResponse",
+    "LLMClient",
+    "LLMError",
+    "LLMEvaluator",
+    "LLMRegenerator",
+    "LLMRejected",
+    "LLMTimeout",
+    "LLMUnavailable",
+    "Price",
+    "UnsafeBaseURL",
+    "is_degraded",
+    "price_for",
+    "validate_base_url",
+]
