@@ -5,7 +5,7 @@ from django.urls import path
 from billing import api
 
 urlpatterns = [
-    path("verify", api.VerifyView.as_view(), name="verify"),
-    path("railscore/v1/credits", api.CreditsView.as_view(), name="credits"),
-    path("railscore/v1/credits/ledger", api.LedgerView.as_view(), name="credits-ledger"),
+    path("verify", api.VerifyView.as_view(), name="api-verify"),
+    path("railscore/v1/credits", api.CreditsView.as_view(), name="api-credits"),
+    path("railscore/v1/credits/ledger", api.LedgerView.as_view(), name="api-credits-ledger"),
 ]

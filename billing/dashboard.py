@@ -1,0 +1,114 @@
+"""The dashboard's view of who is asking: the current account and the member's role.
+
+A member may belong to several accounts; the one they work in is kept in the session
+(switched with ``?account=<slug>``). Every page view is wrapped in ``member_required``
+with the roles it allows, so a reviewer cannot open an admin page (403) and a user
+who is not a member of the account sees nothing of it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.urls import NoReverseMatch, reverse
+
+from billing.models import Account, Membership
+
+ADMIN, REVIEWER, VIEWER = Membership.Role.ADMIN, Membership.Role.REVIEWER, Membership.Role.VIEWER
+ANY_ROLE = (ADMIN, REVIEWER, VIEWER)
+SESSION_KEY = "railsite_account"
+
+
+@dataclass(frozen=True, slots=True)
+class Seat:
+    """The account a member works in, and their role there (staff act as admins)."""
+
+    account: Account
+    role: str
+
+    @property
+    def can_decide(self) -> bool:
+        return self.role in (ADMIN, REVIEWER)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == ADMIN
+
+
+NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("Playground", "playground", (ADMIN, REVIEWER)),
+    ("Runs", "runs", ANY_ROLE),
+    ("Review queue", "review-queue", ANY_ROLE),
+    ("API keys", "keys", (ADMIN,)),
+    ("Credits", "credits", (ADMIN,)),
+    ("Projects", "projects", (ADMIN,)),
+)
+
+
+def seat_for(request: HttpRequest) -> Seat | None:
+    """Return the member's seat in the current account, switching it on ``?account=``."""
+    user = request.user
+    if not user.is_authenticated:
+        return None
+    memberships = Membership.objects.filter(user=user).select_related("account__plan")
+    wanted = request.GET.get("account") or request.session.get(SESSION_KEY)
+    chosen = next((m for m in memberships if m.account.slug == wanted), None)
+    if chosen is None and user.is_staff and wanted:
+        account = Account.objects.select_related("plan").filter(slug=wanted).first()
+        if account is not None:
+            request.session[SESSION_KEY] = account.slug
+            return Seat(account, ADMIN)
+    chosen = chosen or next(iter(memberships), None)
+    if chosen is None:
+        if user.is_staff:
+            account = Account.objects.select_related("plan").order_by("name").first()
+            return Seat(account, ADMIN) if account else None
+        return None
+    request.session[SESSION_KEY] = chosen.account.slug
+    return Seat(chosen.account, ADMIN if user.is_staff else chosen.role)
+
+
+def member_required(*roles: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Let in members of the current account whose role is one of ``roles``; 403 others."""
+    allowed = roles or ANY_ROLE
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            seat = seat_for(request)
+            if seat is None or seat.role not in allowed:
+                raise PermissionDenied("Your role in this account does not allow this page.")
+            request.seat = seat  # type: ignore[attr-defined]
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """Context processor: the current seat, the member's accounts and the links they may use."""
+    seat = getattr(request, "seat", None)
+    if seat is None or not request.user.is_authenticated:
+        return {}
+    accounts = (
+        Account.objects.order_by("name")
+        if request.user.is_staff
+        else Account.objects.filter(memberships__user=request.user).order_by("name")
+    )
+    links = []
+    for label, name, roles in NAV:
+        if seat.role in roles:
+            try:
+                links.append((label, reverse(name), name))
+            except NoReverseMatch:  # a page this deployment does not serve
+                continue
+    return {"seat": seat, "nav_links": links, "nav_accounts": list(accounts[:50])}

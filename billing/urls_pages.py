@@ -1,0 +1,3 @@
+"""Dashboard pages of the billing app: API keys, credits, projects."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Dashboard pages of the regen app: playground, runs, review queue."""
+
+urlpatterns: list = []
