@@ -138,6 +138,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "EvalModeEnum": ["basic", "deep", "auto"],
+        "RegenerateModeEnum": ["basic", "deep"],
+    },
 }
 WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
 
@@ -182,6 +186,17 @@ CREDIT_PRICES = {
 }
 CREDIT_PRICES = {name: Decimal(value) for name, value in CREDIT_PRICES.items()}
 
+# Behind a TLS-terminating proxy set BEHIND_TLS_PROXY, SECURE_COOKIES, SECURE_SSL_REDIRECT
+# and SECURE_HSTS_SECONDS; `manage.py check --deploy` then passes (tests/test_deploy.py).
+if env.bool("BEHIND_TLS_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# the health check must answer plain HTTP probes even when everything else redirects
+SECURE_REDIRECT_EXEMPT = [r"^health$"]
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

@@ -104,7 +104,7 @@ class Pages(PageNumberPagination):
 
 
 class RunListView(APIKeyMixin, APIView):
-    @extend_schema(responses=s.responses(200), parameters=s.RUN_FILTERS, tags=["runs"])
+    @extend_schema(responses=s.responses(200), parameters=s.RUN_FILTERS, tags=["runs"], operation_id="runs_list")
     def get(self, request: Request) -> Response:
         runs = Run.objects.of_account(request.auth.project.account_id).order_by("-created_at")
         for name in ("status", "kind", "mode", "domain"):
@@ -138,7 +138,7 @@ class JobView(APIKeyMixin, APIView):
 
 
 class ReviewListView(APIKeyMixin, APIView):
-    @extend_schema(responses=s.responses(200), parameters=s.REVIEW_FILTERS, tags=["review"])
+    @extend_schema(responses=s.responses(200), parameters=s.REVIEW_FILTERS, tags=["review"], operation_id="review_items_list")
     def get(self, request: Request) -> Response:
         items = ReviewItem.objects.filter(account_id=request.auth.project.account_id).pending_first()
         if state := request.query_params.get("state"):
