@@ -43,9 +43,15 @@ from billing.models import Project
 from billing.plans import check_max_regenerations, check_mode_allowed
 from railsite.errors import NotFound, RequestValidationError, ServiceError
 from regen import runs
-from regen.engine.dimensions import DIMENSIONS
 from regen.engine.loop import Loop
-from regen.engine.requests import CONTENT_MAX, CONTENT_MIN, PROMPT_MAX, RegenerateRequest
+from regen.engine.requests import (
+    CONTENT_MAX,
+    CONTENT_MIN,
+    PROMPT_MAX,
+    FieldErrors,
+    RegenerateRequest,
+    parse_dimensions,
+)
 from regen.engine.scoring import Evaluation
 from regen.engine.thresholds import Thresholds
 from regen.engine.types import EvalContext
@@ -91,13 +97,8 @@ class EvalGuardRequest:
     record_history: bool = False
 
 
-class _Errors(dict[str, list[str]]):
-    def add(self, name: str, message: str) -> None:
-        self.setdefault(name, []).append(message)
-
-
 def _number(
-    data: Mapping[str, Any], name: str, default: float, high: float, errors: _Errors
+    data: Mapping[str, Any], name: str, default: float, high: float, errors: FieldErrors
 ) -> float:
     value = data.get(name)
     if value is None:
@@ -113,7 +114,7 @@ def _number(
     return float(value)
 
 
-def _max_iterations(data: Mapping[str, Any], errors: _Errors) -> int:
+def _max_iterations(data: Mapping[str, Any], errors: FieldErrors) -> int:
     value = data.get("maxIterations")
     if value is None:
         return DEFAULT_MAX_ITERATIONS
@@ -124,7 +125,7 @@ def _max_iterations(data: Mapping[str, Any], errors: _Errors) -> int:
     return value
 
 
-def _text(data: Mapping[str, Any], name: str, low: int, high: int, errors: _Errors) -> str:
+def _text(data: Mapping[str, Any], name: str, low: int, high: int, errors: FieldErrors) -> str:
     value = data.get(name)
     if not isinstance(value, str):
         errors.add(name, "This field is required and must be a string.")
@@ -134,23 +135,7 @@ def _text(data: Mapping[str, Any], name: str, low: int, high: int, errors: _Erro
     return value
 
 
-def _dimensions(data: Mapping[str, Any], errors: _Errors) -> tuple[str, ...]:
-    raw = data.get("dimensions")
-    if raw is None:
-        return DIMENSIONS
-    if not isinstance(raw, list) or not raw or not all(isinstance(d, str) for d in raw):
-        errors.add("dimensions", "Must be a non-empty list of dimension names.")
-        return DIMENSIONS
-    if unknown := [d for d in raw if d not in DIMENSIONS]:
-        errors.add(
-            "dimensions",
-            f"Unknown dimension(s): {', '.join(unknown)}; use: {', '.join(DIMENSIONS)}.",
-        )
-        return DIMENSIONS
-    return tuple(d for d in DIMENSIONS if d in raw)
-
-
-def _scorer_set(data: Mapping[str, Any], errors: _Errors) -> str:
+def _scorer_set(data: Mapping[str, Any], errors: FieldErrors) -> str:
     value = data.get("scorerSet")
     if value is None:
         return "basic"
@@ -160,7 +145,7 @@ def _scorer_set(data: Mapping[str, Any], errors: _Errors) -> str:
     return str(value)
 
 
-def _regenerator(data: Mapping[str, Any], errors: _Errors) -> str:
+def _regenerator(data: Mapping[str, Any], errors: FieldErrors) -> str:
     """Return the regenerator name the loop will use for ``regeneratorModel``."""
     value = data.get("regeneratorModel")
     if value is None:
@@ -183,7 +168,7 @@ def _regenerator(data: Mapping[str, Any], errors: _Errors) -> str:
     return value
 
 
-def _project_id(data: Mapping[str, Any], errors: _Errors) -> str | None:
+def _project_id(data: Mapping[str, Any], errors: FieldErrors) -> str | None:
     value = data.get("projectId")
     if value is None:
         return None
@@ -198,7 +183,7 @@ def _project_id(data: Mapping[str, Any], errors: _Errors) -> str | None:
     return str(value).strip()
 
 
-def _record_history(data: Mapping[str, Any], errors: _Errors) -> bool:
+def _record_history(data: Mapping[str, Any], errors: FieldErrors) -> bool:
     value = data.get("recordHistory", False)
     if value is None:
         return False
@@ -212,11 +197,11 @@ def parse_request(data: Any) -> EvalGuardRequest:
     """Validate a seed-002 body and translate it, or raise a 400 naming every bad field."""
     if not isinstance(data, Mapping):
         raise RequestValidationError("The body must be a JSON object.")
-    errors = _Errors()
+    errors = FieldErrors()
     for key in sorted(set(data) - FIELDS):
         errors.add(key, "Unknown field.")
     threshold = _number(data, "threshold", DEFAULT_THRESHOLD, 1.0, errors)
-    dimensions = _dimensions(data, errors)
+    dimensions = parse_dimensions(data, errors)
     max_cost = _number(data, "maxCostUsd", DEFAULT_MAX_COST_USD, MAX_COST_USD, errors)
     request = RegenerateRequest(
         content=_text(data, "content", CONTENT_MIN, CONTENT_MAX, errors),
@@ -234,9 +219,9 @@ def parse_request(data: Any) -> EvalGuardRequest:
         rank="worst",  # versions compete on their worst selected dimension, as the gate does
     )
     project_id, record_history = _project_id(data, errors), _record_history(data, errors)
-    if errors:
-        name = next(iter(errors))
-        raise RequestValidationError(f"{name}: {errors[name][0]}", details=dict(errors))
+    if errors.details:
+        name = next(iter(errors.details))
+        raise RequestValidationError(f"{name}: {errors.details[name][0]}", details=errors.details)
     return EvalGuardRequest(request, max_cost, project_id, record_history)
 
 

@@ -93,7 +93,9 @@ class RegenerateRequest:
         return cls(**values)
 
 
-class _Errors:
+class FieldErrors:
+    """Collect every bad field's messages, so one error can name them all."""
+
     def __init__(self) -> None:
         self.details: dict[str, list[str]] = {}
 
@@ -109,7 +111,7 @@ def _is_number(value: Any) -> bool:
     )
 
 
-def _text(data: Mapping[str, Any], names: Sequence[str], limit: int, errors: _Errors) -> str:
+def _text(data: Mapping[str, Any], names: Sequence[str], limit: int, errors: FieldErrors) -> str:
     for name in names:
         if name in data and data[name] is not None:
             value = data[name]
@@ -123,7 +125,7 @@ def _text(data: Mapping[str, Any], names: Sequence[str], limit: int, errors: _Er
 
 
 def _choice(
-    data: Mapping[str, Any], name: str, choices: Sequence[str], default: str, errors: _Errors
+    data: Mapping[str, Any], name: str, choices: Sequence[str], default: str, errors: FieldErrors
 ) -> str:
     value = data.get(name)
     if value is None:
@@ -134,14 +136,14 @@ def _choice(
     return value
 
 
-def _score(value: Any, name: str, errors: _Errors, *, high: float = 10.0) -> float | None:
+def _score(value: Any, name: str, errors: FieldErrors, *, high: float = 10.0) -> float | None:
     if not _is_number(value) or not 0.0 <= float(value) <= high:
         errors.add(name, f"Must be a number from 0 to {high:g}.")
         return None
     return float(value)
 
 
-def _dimension_map(raw: Any, name: str, errors: _Errors) -> dict[str, float]:
+def _dimension_map(raw: Any, name: str, errors: FieldErrors) -> dict[str, float]:
     if not isinstance(raw, Mapping):
         errors.add(name, "Must be an object mapping dimension names to scores.")
         return {}
@@ -156,7 +158,7 @@ def _dimension_map(raw: Any, name: str, errors: _Errors) -> dict[str, float]:
     return out
 
 
-def _thresholds_object(raw: Mapping[str, Any], errors: _Errors) -> Thresholds:
+def _thresholds_object(raw: Mapping[str, Any], errors: FieldErrors) -> Thresholds:
     unknown = set(raw) - {"overall", "tradeoff_mode", "max_dimension_failures", "dimensions"}
     for key in sorted(unknown):
         errors.add(f"thresholds.{key}", "Unknown field.")
@@ -195,17 +197,17 @@ def _thresholds_object(raw: Mapping[str, Any], errors: _Errors) -> Thresholds:
     return Thresholds(score, confidence, tradeoff, failures, dims)
 
 
-class _Prefixed(_Errors):
+class _Prefixed(FieldErrors):
     """Errors that land in a parent collection with a field-name prefix."""
 
-    def __init__(self, parent: _Errors, prefix: str) -> None:
+    def __init__(self, parent: FieldErrors, prefix: str) -> None:
         self.parent, self.prefix = parent, prefix
 
     def add(self, name: str, message: str) -> None:
         self.parent.add(self.prefix + name, message)
 
 
-def _thresholds(data: Mapping[str, Any], errors: _Errors) -> Thresholds:
+def _thresholds(data: Mapping[str, Any], errors: FieldErrors) -> Thresholds:
     raw = data.get("thresholds")
     base = Thresholds()
     if raw is None:
@@ -231,7 +233,8 @@ def _thresholds(data: Mapping[str, Any], errors: _Errors) -> Thresholds:
     return base
 
 
-def _dimensions(data: Mapping[str, Any], errors: _Errors) -> tuple[str, ...]:
+def parse_dimensions(data: Mapping[str, Any], errors: FieldErrors) -> tuple[str, ...]:
+    """Read the ``dimensions`` list (all eight when absent), in dimension order."""
     raw = data.get("dimensions")
     if raw is None:
         return DIMENSIONS
@@ -245,9 +248,9 @@ def _dimensions(data: Mapping[str, Any], errors: _Errors) -> tuple[str, ...]:
     return tuple(d for d in DIMENSIONS if d in raw)
 
 
-def parse_weights(raw: Any, errors: _Errors | None = None) -> dict[str, float]:
+def parse_weights(raw: Any, errors: FieldErrors | None = None) -> dict[str, float]:
     """Validate ``weights``: known dimensions, non-negative, summing to 100 (±0.01)."""
-    own = errors or _Errors()
+    own = errors or FieldErrors()
     if raw is None:
         return {}
     if not isinstance(raw, Mapping) or not raw:
@@ -268,7 +271,7 @@ def parse_weights(raw: Any, errors: _Errors | None = None) -> dict[str, float]:
     return weights
 
 
-def _max_regenerations(data: Mapping[str, Any], errors: _Errors) -> int:
+def _max_regenerations(data: Mapping[str, Any], errors: FieldErrors) -> int:
     name = "max_regenerations" if "max_regenerations" in data else "max_iterations"
     value = data.get(name)
     if value is None:
@@ -280,7 +283,7 @@ def _max_regenerations(data: Mapping[str, Any], errors: _Errors) -> int:
     return value
 
 
-def _policy_hint(data: Mapping[str, Any], errors: _Errors) -> tuple[str, str]:
+def _policy_hint(data: Mapping[str, Any], errors: FieldErrors) -> tuple[str, str]:
     raw = data.get("policy_hint")
     if raw is None:
         return "", "return_best"
@@ -303,7 +306,7 @@ def _policy_hint(data: Mapping[str, Any], errors: _Errors) -> tuple[str, str]:
     return hint[:POLICY_HINT_MAX], on_failure
 
 
-def _content(data: Mapping[str, Any], errors: _Errors) -> str:
+def _content(data: Mapping[str, Any], errors: FieldErrors) -> str:
     content = data.get("content")
     if not isinstance(content, str):
         errors.add("content", "This field is required and must be a string.")
@@ -313,7 +316,7 @@ def _content(data: Mapping[str, Any], errors: _Errors) -> str:
     return content
 
 
-def _flag(data: Mapping[str, Any], name: str, errors: _Errors) -> bool:
+def _flag(data: Mapping[str, Any], name: str, errors: FieldErrors) -> bool:
     value = data.get(name, False)
     if not isinstance(value, bool):
         errors.add(name, "Must be true or false.")
@@ -321,7 +324,7 @@ def _flag(data: Mapping[str, Any], name: str, errors: _Errors) -> bool:
     return value
 
 
-def _max_cost(data: Mapping[str, Any], errors: _Errors) -> float | None:
+def _max_cost(data: Mapping[str, Any], errors: FieldErrors) -> float | None:
     value = data.get("max_cost_usd")
     if value is None:
         return None
@@ -337,7 +340,7 @@ def parse_regenerate_request(
     """Validate ``data`` and build the request, or raise ``RequestInvalid``."""
     if not isinstance(data, Mapping):
         raise RequestInvalid({"non_field_errors": ["The body must be a JSON object."]})
-    errors = _Errors()
+    errors = FieldErrors()
     for key in sorted(set(data) - KNOWN_FIELDS - extra_fields):
         errors.add(key, "Unknown field.")
     mode = _choice(data, "mode", ("basic", "deep"), "basic", errors)
@@ -346,7 +349,7 @@ def parse_regenerate_request(
         mode="deep" if mode == "deep" else "basic",
         max_regenerations=_max_regenerations(data, errors),
         thresholds=_thresholds(data, errors),
-        dimensions=_dimensions(data, errors),
+        dimensions=parse_dimensions(data, errors),
         weights=parse_weights(data.get("weights"), errors),
         context=_text(data, ("context",), CONTEXT_MAX, errors),
         domain=_choice(data, "domain", DOMAINS, "general", errors),
@@ -408,7 +411,7 @@ class EvalRequest:
         }
 
 
-def _optional_flag(data: Mapping[str, Any], name: str, errors: _Errors) -> bool | None:
+def _optional_flag(data: Mapping[str, Any], name: str, errors: FieldErrors) -> bool | None:
     value = data.get(name)
     if value is None:
         return None
@@ -424,13 +427,13 @@ def parse_eval_request(
     """Validate an evaluation request, or raise ``RequestInvalid``."""
     if not isinstance(data, Mapping):
         raise RequestInvalid({"non_field_errors": ["The body must be a JSON object."]})
-    errors = _Errors()
+    errors = FieldErrors()
     for key in sorted(set(data) - EVAL_FIELDS - extra_fields):
         errors.add(key, "Unknown field.")
     request = EvalRequest(
         content=_content(data, errors),
         mode=_choice(data, "mode", ("basic", "deep", "auto"), "basic", errors),
-        dimensions=_dimensions(data, errors),
+        dimensions=parse_dimensions(data, errors),
         weights=parse_weights(data.get("weights"), errors),
         context=_text(data, ("context",), CONTEXT_MAX, errors),
         domain=_choice(data, "domain", DOMAINS, "general", errors),
