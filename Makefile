@@ -18,6 +18,7 @@ install: $(STAMP)
 
 run: install
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput -v 0
 	$(PY) manage.py seed_demo
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
 	$(VENV)/bin/gunicorn railsite.wsgi --bind $(HOST):$(PORT) --workers 2 --no-control-socket --access-logfile -
