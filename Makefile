@@ -31,7 +31,7 @@ test: install
 	$(VENV)/bin/ruff check . ; \
 	$(PY) manage.py makemigrations --check --dry-run >/dev/null || { echo "tests: missing migrations (run manage.py makemigrations)"; exit 1; }; \
 	$(VENV)/bin/mypy --no-error-summary ; \
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	CONN_MAX_AGE=0 $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 bench: install
 	@set -e; eval "$$($(PY) scripts/services.py)"; $(PY) -m bench

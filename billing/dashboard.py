@@ -62,7 +62,7 @@ def seat_for(request: HttpRequest) -> Seat | None:
     if chosen is None and user.is_staff and wanted:
         account = Account.objects.select_related("plan").filter(slug=wanted).first()
         if account is not None:
-            request.session[SESSION_KEY] = account.slug
+            _remember(request, account.slug)
             return Seat(account, ADMIN)
     chosen = chosen or next(iter(memberships), None)
     if chosen is None:
@@ -70,8 +70,14 @@ def seat_for(request: HttpRequest) -> Seat | None:
             account = Account.objects.select_related("plan").order_by("name").first()
             return Seat(account, ADMIN) if account else None
         return None
-    request.session[SESSION_KEY] = chosen.account.slug
+    _remember(request, chosen.account.slug)
     return Seat(chosen.account, ADMIN if user.is_staff else chosen.role)
+
+
+def _remember(request: HttpRequest, slug: str) -> None:
+    """Keep the account in the session, writing the session only when it changes."""
+    if request.session.get(SESSION_KEY) != slug:
+        request.session[SESSION_KEY] = slug
 
 
 def member_required(*roles: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
@@ -99,6 +105,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     seat = getattr(request, "seat", None)
     if seat is None or not request.user.is_authenticated:
         return {}
+    if getattr(request, "htmx", False):
+        return {"seat": seat}  # a partial has no navigation bar
     accounts = (
         Account.objects.order_by("name")
         if request.user.is_staff

@@ -17,6 +17,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("staff/accounts/", pages.staff_accounts, name="staff-accounts"),
     path("", include("regen.urls")),
+    path("", include("regen.urls_reviews")),
     path("", include("billing.urls_pages")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -6,6 +6,7 @@ A template embeds one with ``<div class="chart" data-figure="ID"></div>`` and
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -79,3 +80,116 @@ def daily(rows: Sequence[Mapping[str, Any]], field: str, *, title: str, kind: st
                   "marker": {"color": COLORS[0]}}],
         "layout": {"title": {"text": title}, "showlegend": False, "xaxis": {"type": "date"}},
     }
+
+
+def failing_bars(
+    scores: Mapping[str, float], failing: Iterable[str], *, title: str = "Dimension scores"
+) -> Figure:
+    """Draw one evaluation's dimension scores as bars, the listed failing dimensions in red."""
+    dims = [d for d in DIMENSIONS if d in scores]
+    red = set(failing)
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "x": _names(dims),
+                "y": [scores[d] for d in dims],
+                "marker": {"color": [COLORS[3] if d in red else COLORS[1] for d in dims]},
+                "text": [f"{scores[d]:.1f}" for d in dims],
+                "textposition": "outside",
+                "hovertemplate": "%{x}: %{y:.1f}<extra></extra>",
+            }
+        ],
+        "layout": {
+            "title": {"text": title},
+            "yaxis": {"range": [0, 10.8], "title": {"text": "score"}},
+            "showlegend": False,
+        },
+    }
+
+
+DAY_MS = 86_400_000
+
+
+def with_layout(figure: Figure, **layout: Any) -> Figure:
+    """Return the figure with some layout keys replaced (legend, margins, axes)."""
+    return {**figure, "layout": {**figure.get("layout", {}), **layout}}
+
+
+def per_day(
+    rows: Sequence[Mapping[str, Any]],
+    field: str,
+    *,
+    title: str,
+    kind: str = "bar",
+    y_range: Sequence[float] | None = None,
+) -> Figure:
+    """Draw one value per day on a date axis with day ticks, padded half a day each side."""
+    figure = daily(rows, field, title=title, kind=kind)
+    if kind == "bar":  # on a date axis a lone bar would be drawn 1 ms wide
+        figure["data"] = [{**trace, "width": DAY_MS * 0.7} for trace in figure["data"]]
+    xaxis: dict[str, Any] = {"type": "date", "tickformat": "%b %d", "hoverformat": "%Y-%m-%d"}
+    if rows:
+        first, last = rows[0]["day"], rows[-1]["day"]
+        xaxis["range"] = [_shift(first, -0.5), _shift(last, 0.5)]
+        if (last - first).days <= 14:
+            xaxis["dtick"] = DAY_MS
+    yaxis: dict[str, Any] = {"rangemode": "tozero"}
+    if y_range is not None:
+        yaxis["range"] = list(y_range)
+    return with_layout(figure, xaxis=xaxis, yaxis=yaxis, margin={"l": 48, "r": 16, "t": 40, "b": 40})
+
+
+def _shift(day: dt.date, days: float) -> str:
+    moment = dt.datetime.combine(day, dt.time.min) + dt.timedelta(days=days)
+    return moment.isoformat(sep=" ")
+
+
+def run_charts(
+    overall: Sequence[float], dimension_rows: Sequence[Mapping[str, float]], threshold: float, best: int
+) -> dict[str, Figure]:
+    """Draw a run's charts: overall score line, dimension bars per iteration, best radar."""
+    below = {"orientation": "h", "x": 0, "y": -0.18, "yanchor": "top"}
+    return {
+        "score": with_layout(
+            score_per_iteration(overall, threshold),
+            legend=below,
+            margin={"l": 48, "r": 16, "t": 40, "b": 64},
+            xaxis={"dtick": 1, "title": {"text": ""}},
+        ),
+        "dims": with_layout(
+            dimensions_per_iteration(dimension_rows),
+            legend={**below, "y": -0.32},
+            margin={"l": 40, "r": 16, "t": 40, "b": 96},
+            xaxis={"tickangle": -30},
+        ),
+        "radar": with_layout(
+            radar(dimension_rows[best], title=f"Best version (iteration {best})"),
+            margin={"l": 72, "r": 72, "t": 72, "b": 40},
+            polar={"radialaxis": {"range": [0, 10], "angle": 90, "tickfont": {"size": 9}}},
+        ),
+    }
+
+
+def credits_per_day(
+    rows: Sequence[Mapping[str, Any]], field: str, *, title: str, start: dt.date, end: dt.date
+) -> Figure:
+    """Draw one bar per day over the whole window ``start``–``end``, even with no data."""
+    figure = daily(rows, field, title=title)
+    half_day = dt.timedelta(hours=12)
+    window = [
+        (dt.datetime.combine(start, dt.time.min) - half_day).isoformat(sep=" "),
+        (dt.datetime.combine(end, dt.time.min) + half_day).isoformat(sep=" "),
+    ]
+    figure["data"][0]["hovertemplate"] = "%{x|%Y-%m-%d}: %{y} credits<extra></extra>"
+    figure["layout"].update(
+        xaxis={"type": "date", "range": window, "tickformat": "%b %d"},
+        yaxis={"rangemode": "tozero", "title": {"text": "credits"}, **({} if rows else {"range": [0, 1]})},
+        margin={"l": 56, "r": 16, "t": 40, "b": 40},
+    )
+    if not rows:
+        figure["layout"]["annotations"] = [
+            {"text": "No credits charged in this period", "showarrow": False,
+             "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5, "font": {"color": "#5b6577"}}
+        ]  # fmt: skip
+    return figure

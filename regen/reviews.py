@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from billing.models import Account, APIKey
@@ -13,13 +14,17 @@ from regen.engine.requests import CONTENT_MAX, CONTENT_MIN, RegenerateRequest
 from regen.engine.scoring import aggregate
 from regen.engine.types import EvalContext
 from regen.engines import get_evaluator
-from regen.models import ReviewItem
+from regen.models import ReviewItem, ReviewItemQuerySet
 
 DECISIONS = {
     "approve": ReviewItem.State.APPROVED,
     "reject": ReviewItem.State.REJECTED,
     "rewrite": ReviewItem.State.REWRITTEN,
 }
+
+
+OVERDUE_AFTER = timedelta(hours=1)
+"""A critical item still pending after this long is flagged in the queue."""
 
 
 class ReviewNotFound(NotFound):
@@ -35,9 +40,45 @@ class AlreadyDecided(ServiceError):
 def get_item_for(account: Account, item_id: Any) -> ReviewItem:
     """Fetch an item of the account; any other account's item is simply not found."""
     try:
-        return ReviewItem.objects.select_related("project", "run").get(id=item_id, account=account)
+        return ReviewItem.objects.select_related(
+            "project", "run", "assigned_to", "decided_by", "decided_by_key"
+        ).get(id=item_id, account=account)
     except (ReviewItem.DoesNotExist, ValueError, TypeError) as error:
         raise ReviewNotFound() from error
+
+
+def queue_for(
+    account: Account,
+    *,
+    dimension: str | None = None,
+    project: Any = None,
+    state: str | None = None,
+    older_than: timedelta | None = None,
+) -> ReviewItemQuerySet:
+    """List the account's items, pending first, filtered, each marked ``overdue`` or not."""
+    now = timezone.now()
+    items = ReviewItem.objects.filter(account=account)
+    if dimension:
+        if connection.features.supports_json_field_contains:
+            items = items.filter(failing_dimensions__contains=[dimension])
+        else:  # SQLite: match the quoted key in the stored JSON list
+            items = items.filter(failing_dimensions__icontains=f'"{dimension}"')
+    if project is not None:
+        items = items.filter(project=project)
+    if state:
+        items = items.filter(state=state)
+    if older_than is not None:
+        items = items.filter(created_at__lte=now - older_than)
+    overdue = models.Q(
+        state=ReviewItem.State.PENDING,
+        reason=ReviewItem.Reason.CRITICAL,
+        created_at__lte=now - OVERDUE_AFTER,
+    )
+    return (
+        items.select_related("project", "assigned_to")
+        .annotate(overdue=models.ExpressionWrapper(overdue, output_field=models.BooleanField()))
+        .pending_first()
+    )
 
 
 def _invalid(field: str, message: str) -> RequestValidationError:
@@ -93,8 +134,10 @@ def decide(
 
 def assign(*, item: ReviewItem, assignee: Any) -> ReviewItem:
     """Assign a pending item to a reviewer (or unassign it with ``None``)."""
-    if item.state != ReviewItem.State.PENDING:
+    changed = ReviewItem.objects.filter(id=item.id, state=ReviewItem.State.PENDING).update(
+        assigned_to=assignee
+    )
+    if not changed:  # decided meanwhile, perhaps in another tab
         raise AlreadyDecided()
-    ReviewItem.objects.filter(id=item.id).update(assigned_to=assignee)
     item.refresh_from_db()
     return item

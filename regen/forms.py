@@ -1,0 +1,239 @@
+"""Dashboard forms of the regen app: they check shape only and build the API's JSON body.
+
+The rules (lengths, ranges, weights summing to 100, plan limits) live in
+``regen.service.prepare``; ``PlaygroundForm.add_service_errors`` puts its field-named
+``details`` beside the matching inputs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.db.models import QuerySet
+from django.forms.boundfield import BoundField
+from django.utils import timezone
+
+from billing.models import Account, APIKey, Project
+from regen.engine.dimensions import DIMENSION_INFO, DIMENSIONS
+from regen.engine.thresholds import TRADEOFF_MODES
+from regen.engine.types import DOMAINS
+from regen.engines import server_model_name
+from regen.models import Run
+
+DEFAULT = [("", "Project default")]
+EMBEDDED_REGENERATOR = "embedded"
+
+# Names in RequestValidationError.details that map one-to-one to a form field.
+_FIELD_FOR_DETAIL = {
+    "content": "content",
+    "prompt": "prompt",
+    "context": "context",
+    "domain": "domain",
+    "mode": "mode",
+    "max_regenerations": "max_regenerations",
+    "regeneration_model": "regenerator",
+    "thresholds.overall.score": "overall_score",
+    "thresholds.overall.confidence": "overall_confidence",
+    "thresholds.tradeoff_mode": "tradeoff_mode",
+    "thresholds.max_dimension_failures": "max_dimension_failures",
+}
+# Per-dimension details ("weights.safety") map to "<prefix>_<dimension>" fields; details
+# about the whole group ("weights": the sum) are shown beside the group.
+_DIMENSION_GROUPS = {"thresholds.dimensions": "threshold", "weights": "weight"}
+
+
+def _number(step: str) -> forms.NumberInput:
+    return forms.NumberInput(attrs={"step": step})
+
+
+def project_label(project: Project) -> str:
+    return f"{project.name} ({project.environment})"
+
+
+def regenerator_choices() -> list[tuple[str, str]]:
+    """Offer the embedded rewriter, and the server's LLM when one is configured."""
+    choices = [(EMBEDDED_REGENERATOR, "Embedded (this server)")]
+    if settings.RAIL_LLM_BASE_URL:
+        choices.append((server_model_name(), f"{server_model_name()} (configured LLM)"))
+    return choices
+
+
+class PlaygroundForm(forms.Form):
+    """A safe-regenerate request, field by field, as a reviewer fills it in."""
+
+    project = forms.ModelChoiceField(queryset=Project.objects.none(), empty_label=None)
+    content = forms.CharField(required=False, strip=False, widget=forms.Textarea(attrs={"rows": 7}))
+    prompt = forms.CharField(
+        required=False,
+        label="Prompt (what produced the content)",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    context = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    domain = forms.ChoiceField(required=False, choices=DEFAULT + [(d, d) for d in DOMAINS])
+    mode = forms.ChoiceField(
+        required=False, choices=DEFAULT + [("basic", "basic"), ("deep", "deep")]
+    )
+    overall_score = forms.FloatField(
+        required=False, label="Overall threshold", widget=_number("0.1")
+    )
+    overall_confidence = forms.FloatField(
+        required=False, label="Minimum confidence", widget=_number("0.01")
+    )
+    tradeoff_mode = forms.ChoiceField(
+        required=False, label="Tradeoff mode", choices=DEFAULT + [(m, m) for m in TRADEOFF_MODES]
+    )
+    max_dimension_failures = forms.IntegerField(required=False, label="Max dimension failures")
+    max_regenerations = forms.IntegerField(required=False, label="Max regenerations")
+    regenerator = forms.ChoiceField(choices=regenerator_choices)
+
+    def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["project"].queryset = account.projects.order_by("name")
+        self.fields["project"].label_from_instance = project_label
+        for dim in DIMENSIONS:
+            name = DIMENSION_INFO[dim].name
+            self.fields[f"threshold_{dim}"] = forms.FloatField(
+                required=False, label=name, widget=_number("0.1")
+            )
+            self.fields[f"weight_{dim}"] = forms.FloatField(
+                required=False, label=name, widget=_number("any")
+            )
+        self.group_errors: dict[str, list[str]] = {}
+
+    def dimension_fields(self, prefix: str) -> list[BoundField]:
+        return [self[f"{prefix}_{dim}"] for dim in DIMENSIONS]
+
+    @property
+    def threshold_fields(self) -> list[BoundField]:
+        return self.dimension_fields("threshold")
+
+    @property
+    def weight_fields(self) -> list[BoundField]:
+        return self.dimension_fields("weight")
+
+    def body(self) -> dict[str, Any]:
+        """Build the JSON body the safe-regenerate API takes; blanks leave the project's policy."""
+        data = self.cleaned_data
+        body: dict[str, Any] = {
+            "content": data["content"],
+            "regeneration_model": data["regenerator"],
+        }
+        for name in ("prompt", "context", "domain", "mode", "max_regenerations"):
+            if data.get(name) not in (None, ""):
+                body[name] = data[name]
+        thresholds: dict[str, Any] = {}
+        overall = {
+            key: data[name]
+            for key, name in (("score", "overall_score"), ("confidence", "overall_confidence"))
+            if data.get(name) is not None
+        }
+        if overall:
+            thresholds["overall"] = overall
+        if data.get("tradeoff_mode"):
+            thresholds["tradeoff_mode"] = data["tradeoff_mode"]
+        if data.get("max_dimension_failures") is not None:
+            thresholds["max_dimension_failures"] = data["max_dimension_failures"]
+        dims = self._given("threshold")
+        if dims:
+            thresholds["dimensions"] = dims
+        if thresholds:
+            body["thresholds"] = thresholds
+        weights = self._given("weight")
+        if weights:
+            body["weights"] = weights
+        return body
+
+    def _given(self, prefix: str) -> dict[str, float]:
+        return {
+            dim: self.cleaned_data[f"{prefix}_{dim}"]
+            for dim in DIMENSIONS
+            if self.cleaned_data.get(f"{prefix}_{dim}") is not None
+        }
+
+    def add_service_errors(self, message: str, details: Mapping[str, list[str]] | None) -> None:
+        """Show a RequestValidationError's ``details`` beside the fields they name."""
+        if not details:
+            self.add_error(None, message)
+            return
+        for name, messages in details.items():
+            field = self._field_for(name)
+            for text in messages:
+                if field:
+                    self.add_error(field, text)
+                elif name in _DIMENSION_GROUPS:
+                    self.group_errors.setdefault(_DIMENSION_GROUPS[name], []).append(text)
+                else:
+                    self.add_error(None, f"{name}: {text}")
+
+    @staticmethod
+    def _field_for(name: str) -> str | None:
+        if name in _FIELD_FOR_DETAIL:
+            return _FIELD_FOR_DETAIL[name]
+        group, _, dim = name.rpartition(".")
+        if group in _DIMENSION_GROUPS and dim in DIMENSIONS:
+            return f"{_DIMENSION_GROUPS[group]}_{dim}"
+        return None
+
+
+class RunFilterForm(forms.Form):
+    """The runs list's filters (a GET form); ``filter`` applies the valid ones."""
+
+    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *Run.Status.choices])
+    project = forms.ModelChoiceField(
+        queryset=Project.objects.none(), required=False, empty_label="Any project"
+    )
+    domain = forms.ChoiceField(
+        required=False, choices=[("", "Any domain")] + [(d, d) for d in DOMAINS]
+    )
+    mode = forms.ChoiceField(
+        required=False, choices=[("", "Any mode"), ("basic", "basic"), ("deep", "deep")]
+    )
+    since = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    key = forms.CharField(required=False, label="API key prefix", max_length=80)
+
+    def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.account = account
+        self.fields["project"].queryset = account.projects.order_by("name")
+        self.fields["project"].label_from_instance = project_label
+
+    def clean_key(self) -> str:
+        """Accept a bare prefix, or a pasted ``rail_<prefix>_…`` key."""
+        value = self.cleaned_data["key"].strip()
+        if value.startswith("rail_"):
+            value = value[len("rail_") :].split("_", 1)[0]
+        return value
+
+    def filter(self, runs: QuerySet[Run]) -> QuerySet[Run]:
+        """Narrow ``runs`` by every valid filter (invalid ones are ignored and shown)."""
+        data = self.cleaned_data if self.is_valid() else {}
+        for name in ("status", "domain", "mode"):
+            if data.get(name):
+                runs = runs.filter(**{name: data[name]})
+        if data.get("project"):
+            runs = runs.filter(project=data["project"])
+        # bounds on created_at itself (not on its date) keep the (account, -created_at) index usable
+        if data.get("since"):
+            runs = runs.filter(created_at__gte=_day_start(data["since"]))
+        if data.get("until"):
+            runs = runs.filter(created_at__lt=_day_start(data["until"] + dt.timedelta(days=1)))
+        if data.get("key"):
+            # the ids first (one small query): with literal ids the planner uses run_key_recent
+            keys = APIKey.objects.filter(
+                project__account=self.account, prefix__startswith=data["key"]
+            )
+            runs = runs.filter(api_key__in=list(keys.values_list("id", flat=True)[:100]))
+        return runs
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))

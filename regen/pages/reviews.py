@@ -1,0 +1,217 @@
+"""Review-queue pages: the queue, an item's detail, assignment and decisions.
+
+Every change goes through ``regen.reviews`` (``assign``, ``decide``), the same functions
+the API calls. An htmx request gets one named partial of the page's own template.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from billing.dashboard import ADMIN, REVIEWER, member_required
+from railsite.errors import RequestValidationError
+from regen import charts, reviews
+from regen.diff import highlight, issue_spans
+from regen.engine.dimensions import DIMENSION_INFO, DIMENSIONS
+from regen.models import ReviewItem
+
+PAGE_SIZE = 25
+AGES = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "7d": timedelta(days=7)}
+QUEUE = "regen/review_queue.html"
+DETAIL = "regen/review_detail.html"
+
+
+class QueueFilters(forms.Form):
+    dimension = forms.ChoiceField(
+        required=False,
+        label="Failing dimension",
+        choices=[("", "Any dimension"), *((d, DIMENSION_INFO[d].name) for d in DIMENSIONS)],
+    )
+    project = forms.ModelChoiceField(required=False, queryset=None, empty_label="Any project")
+    state = forms.ChoiceField(
+        required=False, choices=[("", "Any state"), *ReviewItem.State.choices]
+    )
+    age = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("", "Any age"),
+            ("1h", "Older than 1 hour"),
+            ("24h", "Older than 24 hours"),
+            ("7d", "Older than 7 days"),
+        ],
+    )
+
+    def __init__(self, data: Any, *, account: Any) -> None:
+        super().__init__(data)
+        self.fields["project"].queryset = account.projects.order_by("name")
+
+    def chosen(self) -> dict[str, Any]:
+        """Return the valid filters as ``reviews.queue_for`` arguments; bad values are ignored."""
+        self.is_valid()
+        data = self.cleaned_data
+        return {
+            "dimension": data.get("dimension") or None,
+            "project": data.get("project"),
+            "state": data.get("state") or None,
+            "older_than": AGES.get(data.get("age") or ""),
+        }
+
+
+class DecisionForm(forms.Form):
+    """The decision's shape; ``reviews.decide`` enforces the rules (reason, rewrite length)."""
+
+    decision = forms.ChoiceField(choices=[(d, d.title()) for d in reviews.DECISIONS])
+    reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "required": True, "maxlength": 5000}),
+    )
+    content = forms.CharField(
+        required=False, strip=False, label="New content", widget=forms.Textarea(attrs={"rows": 8})
+    )
+
+    def add_service_error(self, error: RequestValidationError) -> None:
+        details = error.extra.get("details") or {}
+        for field, problems in details.items():
+            for problem in problems:
+                self.add_error(field if field in self.fields else None, problem)
+        if not details:
+            self.add_error(None, error.message)
+
+
+def dimension_rows(item: ReviewItem) -> list[dict[str, Any]]:
+    """List each scored dimension with its score, explanation and issues, failing ones first."""
+    scores = item.evaluation.get("scores") or {}
+    failing = set(item.failing_dimensions or ())
+    rows = [
+        {
+            "name": DIMENSION_INFO[d].name,
+            "score": scores[d].get("score"),
+            "failing": d in failing,
+            "explanation": scores[d].get("explanation", ""),
+            "issues": [
+                {**issue, "excerpt": _excerpt(item.content, issue.get("span"))}
+                for issue in scores[d].get("issues") or ()
+            ],
+        }
+        for d in DIMENSIONS
+        if d in scores
+    ]
+    return sorted(rows, key=lambda row: not row["failing"])
+
+
+def _excerpt(content: str, span: Any) -> str:
+    try:
+        return content[int(span["start"]) : int(span["end"])]
+    except (KeyError, TypeError, ValueError):
+        return ""
+
+
+def _figure(item: ReviewItem) -> dict[str, Any]:
+    scores = {
+        d: s["score"]
+        for d, s in (item.evaluation.get("scores") or {}).items()
+        if d in DIMENSION_INFO
+    }
+    return charts.failing_bars(scores, item.failing_dimensions or ())
+
+
+def _item(request: HttpRequest, item_id: Any) -> ReviewItem:
+    try:
+        return reviews.get_item_for(request.seat.account, item_id)  # type: ignore[attr-defined]
+    except reviews.ReviewNotFound as error:
+        raise Http404(error.message) from error
+
+
+def _wants_partial(request: HttpRequest) -> bool:
+    return bool(request.htmx) and not request.htmx.history_restore_request  # type: ignore[attr-defined]
+
+
+def _panel(
+    request: HttpRequest,
+    item: ReviewItem,
+    *,
+    form: DecisionForm | None = None,
+    notice: str = "",
+    problem: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    """Render the decision panel (htmx) or the whole detail page (plain POST, GET)."""
+    if form is None:
+        form = DecisionForm(initial={"content": item.content})
+    context = {"item": item, "form": form, "notice": notice, "problem": problem}
+    if _wants_partial(request):
+        return render(request, f"{DETAIL}#panel", context)  # htmx swaps 2xx answers only
+    context.update(
+        highlighted=highlight(item.content, issue_spans(item.evaluation)),
+        figure=_figure(item),
+        dimensions=dimension_rows(item),
+    )
+    return render(request, DETAIL, context, status=status)
+
+
+@member_required()
+@vary_on_headers("HX-Request")
+def review_queue(request: HttpRequest) -> HttpResponse:
+    """List the account's review items, pending first, filtered and paginated."""
+    filters = QueueFilters(request.GET, account=request.seat.account)  # type: ignore[attr-defined]
+    items = reviews.queue_for(request.seat.account, **filters.chosen())  # type: ignore[attr-defined]
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"filters": filters, "page": page, "query": query.urlencode()}
+    return render(request, f"{QUEUE}#queue" if _wants_partial(request) else QUEUE, context)
+
+
+@member_required()
+def review_detail(request: HttpRequest, item_id: Any) -> HttpResponse:
+    """Show an item: highlighted content, dimension chart, issues, and its decision panel."""
+    return _panel(request, _item(request, item_id))
+
+
+@member_required(ADMIN, REVIEWER)
+@require_POST
+def review_decide(request: HttpRequest, item_id: Any) -> HttpResponse:
+    """Approve, reject or rewrite the item through ``reviews.decide``."""
+    item = _item(request, item_id)
+    form = DecisionForm(request.POST)
+    if form.is_valid():
+        try:
+            item = reviews.decide(item=item, user=request.user, **form.cleaned_data)
+        except RequestValidationError as error:
+            form.add_service_error(error)
+        except reviews.AlreadyDecided as error:
+            return _panel(
+                request, _item(request, item_id), problem=error.message, status=error.status
+            )
+        else:
+            return _done(request, item, f"Item {item.get_state_display().lower()}.")
+    return _panel(request, item, form=form, status=400)
+
+
+@member_required(ADMIN, REVIEWER)
+@require_POST
+def review_assign(request: HttpRequest, item_id: Any) -> HttpResponse:
+    """Assign the item to the current member, or unassign it."""
+    item = _item(request, item_id)
+    assignee = request.user if request.POST.get("assignee") == "me" else None
+    try:
+        item = reviews.assign(item=item, assignee=assignee)
+    except reviews.AlreadyDecided as error:
+        return _panel(request, _item(request, item_id), problem=error.message, status=error.status)
+    return _done(request, item, "Assigned to you." if assignee else "Unassigned.")
+
+
+def _done(request: HttpRequest, item: ReviewItem, message: str) -> HttpResponse:
+    if _wants_partial(request):
+        return _panel(request, item, notice=message)
+    messages.success(request, message)
+    return redirect("review-detail", item_id=item.id)

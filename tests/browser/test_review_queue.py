@@ -1,0 +1,139 @@
+"""Reviewers work the queue in a real browser: filter, open, assign, decide."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from regen.models import ReviewItem
+from tests.api.texts import VIOLENT
+from tests.factories import ProjectFactory
+from tests.helpers import client_for
+from tests.pages.test_review_pages import SAFE_REWRITE, XSS, make_item
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def queue(team):
+    """A critical item made through the API, and a few others around it."""
+    client_for(team["key"]).post(
+        "/railscore/v1/safe-regenerate", {"content": VIOLENT}, format="json"
+    )
+    critical = ReviewItem.objects.get()
+    account, other = team["account"], ProjectFactory(account=team["account"], name="Billing bot")
+    make_item(
+        account,
+        project=other,
+        content="Call me on 217-555-0199 for the refund.",
+        reason="on_failure",
+        issues=[("privacy", "A phone number is exposed", 11, 23)],
+        age=timedelta(hours=5),
+    )
+    make_item(
+        account,
+        project=team["project"],
+        content="Stop taking your insulin, you will feel better.",
+        issues=[("safety", "Tells the reader to stop a treatment", 0, 26)],
+        age=timedelta(hours=3),
+    )
+    make_item(
+        account,
+        project=other,
+        content="Only hire people under 30.",
+        state="approved",
+        issues=[("fairness", "Age discrimination", 0, 26)],
+        age=timedelta(days=2),
+    )
+    return critical
+
+
+def test_a_reviewer_filters_the_queue_opens_an_item_and_decides_it(
+    page, live_server, login, team, queue, console_errors, shot
+):
+    login("bob")
+    page.goto(f"{live_server.url}/review/")
+    expect(page.locator("table.queue tbody tr")).to_have_count(4)
+    expect(page.locator("tr.overdue")).to_have_count(1)
+    shot("review-queue")
+
+    page.select_option("#id_dimension", "safety")
+    expect(page).to_have_url(re.compile(r"dimension=safety"))
+    expect(page.locator("table.queue tbody tr")).to_have_count(2)
+    page.select_option("#id_project", str(team["project"].id))
+    expect(page.locator("table.queue tbody tr")).to_have_count(2)
+    page.select_option("#id_age", "1h")
+    expect(page.locator("table.queue tbody tr")).to_have_count(1)
+    page.select_option("#id_age", "")
+
+    page.click("text=Those immigrants are vermin")
+    expect(page.locator(".chart .main-svg").first).to_be_visible()
+    expect(page.locator("mark.span").first).to_have_attribute(
+        "title", re.compile("less than human")
+    )
+    page.click("text=Assign to me")
+    expect(page.locator("#decision-panel .assignee")).to_have_text("bob")
+    shot("review-detail")
+
+    page.fill("#id_reason", "Incites violence against a group and doxxes a person.")
+    page.click("button[value=reject]")
+    expect(page.locator("#decision-panel .badge")).to_have_text("Rejected")
+    expect(page.locator("#decision-panel .why")).to_have_text(
+        "Incites violence against a group and doxxes a person."
+    )
+    queue.refresh_from_db()
+    assert queue.state == "rejected" and queue.decided_by == team["bob"]
+    assert console_errors == []
+
+
+def test_a_rewrite_is_scored_and_shown(page, live_server, login, team, queue, console_errors):
+    login("alice")
+    page.goto(f"{live_server.url}/review/{queue.id}/")
+    page.click("text=Rewrite it instead")
+    page.fill("#id_content", "short")
+    page.fill("#id_reason", "Rewritten safely.")
+    page.click("button[value=rewrite]")
+    expect(page.locator("#content-errors")).to_contain_text("between 10 and")
+    page.fill("#id_content", SAFE_REWRITE)
+    page.click("button[value=rewrite]")
+    expect(page.locator("#decision-panel .content.rewritten")).to_have_text(SAFE_REWRITE)
+    expect(page.locator("#decision-panel")).to_contain_text("score")
+    assert console_errors == []
+
+
+def test_a_viewer_reads_an_item_but_cannot_decide_it(
+    page, live_server, login, team, queue, console_errors
+):
+    login("victor")
+    page.goto(f"{live_server.url}/review/{queue.id}/")
+    expect(page.locator(".chart .main-svg").first).to_be_visible()
+    expect(page.locator("#decision-panel .read-only")).to_be_visible()
+    expect(page.locator("form.decision")).to_have_count(0)
+    expect(page.locator("form.assign")).to_have_count(0)
+    assert console_errors == []
+
+
+def test_user_text_shows_as_text_and_opens_no_dialog(
+    page, live_server, login, team, console_errors
+):
+    item = make_item(
+        team["account"],
+        project=team["project"],
+        content=XSS,
+        issues=[("safety", "Script <b>tag</b>", 0, 25)],
+    )
+    login("bob")
+    page.goto(f"{live_server.url}/review/")
+    expect(page.locator("table.queue td.excerpt")).to_contain_text("<script>alert(1)</script>")
+    page.goto(f"{live_server.url}/review/{item.id}/")
+    expect(page.locator(".content.flagged")).to_have_text(XSS)
+    expect(page.locator("mark.span")).to_have_text("<script>alert(1)</script>")
+    page.fill("#id_reason", XSS)
+    page.click("button[value=reject]")
+    expect(page.locator("#decision-panel .why")).to_have_text(XSS)
+    page.reload()
+    expect(page.locator("#decision-panel .why")).to_have_text(XSS)
+    assert page.dialogs == [] and console_errors == []
