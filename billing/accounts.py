@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
 from billing.models import Account, Membership, Plan, Project
 from railsite.errors import RequestValidationError
+from regen.engine.requests import CONTENT_MIN, RequestInvalid, parse_regenerate_request
+from regen.engine.thresholds import Thresholds
 
 
 def create_account(*, name: str, plan: Plan, slug: str = "") -> Account:
@@ -61,3 +65,61 @@ def _name_and_slug(name: str, slug: str, *, what: str) -> tuple[str, str]:
 
 def _invalid(field: str, message: str) -> RequestValidationError:
     return RequestValidationError(message, details={field: [message]})
+
+
+POLICY_FIELDS = (
+    "default_mode",
+    "domain",
+    "locked",
+    "enforcement",
+    "enforcement_mode",
+    "regenerate_enabled",
+    "regenerate_max_attempts",
+    "regenerate_fallback",
+)
+"""The project fields a policy edit may set, besides thresholds and weights."""
+
+
+def policy_probe(**fields: Any) -> dict[str, Any]:
+    """A minimal request body carrying ``fields``, for the API's parser to validate."""
+    return {"content": "x" * CONTENT_MIN, **{k: v for k, v in fields.items() if v is not None}}
+
+
+def update_policy(
+    *,
+    project: Project,
+    thresholds: Mapping[str, Any] | None = None,
+    weights: Mapping[str, float] | None = None,
+    **values: Any,
+) -> Project:
+    """Validate and save the project's policy; thresholds and weights obey the API's rules."""
+    unknown = set(values) - set(POLICY_FIELDS)
+    if unknown:
+        raise TypeError(f"Not policy fields: {', '.join(sorted(unknown))}")
+    try:
+        parsed = parse_regenerate_request(
+            policy_probe(
+                thresholds=thresholds or None,
+                weights=weights or None,
+                domain=values.get("domain"),
+                max_regenerations=values.get("regenerate_max_attempts"),
+            )
+        )
+    except RequestInvalid as exc:
+        raise RequestValidationError("The policy is not valid.", details=exc.details) from exc
+    normal = parsed.thresholds.to_dict()
+    for name, value in values.items():
+        setattr(project, name, value)
+    project.thresholds = {} if normal == Thresholds().to_dict() else normal
+    project.weights = dict(parsed.weights)
+    try:
+        project.full_clean(
+            exclude=["account", "name", "slug", "environment"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
+    except ValidationError as exc:
+        project.refresh_from_db()
+        raise RequestValidationError("The policy is not valid.", details=exc.message_dict) from exc
+    project.save(update_fields=[*values, "thresholds", "weights"])
+    return project

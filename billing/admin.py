@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -17,6 +16,7 @@ from django.utils.html import format_html
 
 from billing import keys, ledger
 from billing.errors import HoldClosed
+from billing.forms import CreditChangeForm
 from billing.models import (
     Account,
     APIKey,
@@ -27,7 +27,6 @@ from billing.models import (
     Plan,
     Project,
 )
-from railsite.errors import ServiceError
 
 
 @admin.register(Plan)
@@ -153,19 +152,6 @@ class APIKeyAdmin(admin.ModelAdmin):
         self.message_user(request, "The selected keys are revoked.", messages.SUCCESS)
 
 
-class CreditChangeForm(forms.Form):
-    OPERATIONS = [
-        ("grant", "Grant (add credits)"),
-        ("purchase", "Purchase (add credits)"),
-        ("adjustment", "Adjustment (signed correction)"),
-    ]
-    operation = forms.ChoiceField(choices=OPERATIONS)
-    amount = forms.DecimalField(
-        max_digits=14, decimal_places=2, help_text="Negative only for an adjustment."
-    )
-    reason = forms.CharField(max_length=200, help_text="Kept in the ledger entry.")
-
-
 @admin.register(CreditAccount)
 class CreditAccountAdmin(admin.ModelAdmin):
     list_display = ["account", "balance", "held", "available", "updated_at", "change_link"]
@@ -200,11 +186,8 @@ class CreditAccountAdmin(admin.ModelAdmin):
             raise PermissionDenied
         form = CreditChangeForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            try:
-                entry = _change_credits(credits.account, form.cleaned_data, request.user)
-            except ServiceError as exc:
-                form.add_error(None, exc.message)
-            else:
+            entry = form.apply(account=credits.account, user=request.user)
+            if entry is not None:
                 self.message_user(
                     request,
                     f"Done: {entry.kind} {entry.amount}; balance now {entry.balance_after}.",
@@ -220,21 +203,6 @@ class CreditAccountAdmin(admin.ModelAdmin):
             "title": f"Change credits of {credits.account}",
         }
         return TemplateResponse(request, "admin/billing/creditaccount/change_credits.html", context)
-
-
-def _change_credits(account: Account, data: dict[str, Any], user: Any) -> LedgerEntry:
-    """Call the ledger for the admin form's operation."""
-    if data["operation"] == "adjustment":
-        return ledger.adjust(
-            account=account, amount=data["amount"], reason=data["reason"], created_by=user
-        )
-    return ledger.grant(
-        account=account,
-        amount=data["amount"],
-        memo=data["reason"],
-        kind=data["operation"],
-        created_by=user,
-    )
 
 
 @admin.register(Hold)

@@ -1,3 +1,13 @@
 """Dashboard pages of the billing app: API keys, credits, projects."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from billing import pages
+
+urlpatterns = [
+    path("keys/", pages.keys_page, name="keys"),
+    path("keys/<int:pk>/revoke/", pages.key_revoke, name="key-revoke"),
+    path("credits/", pages.credits_page, name="credits"),
+    path("projects/", pages.projects_page, name="projects"),
+    path("projects/<int:pk>/", pages.project_edit, name="project-edit"),
+]

@@ -1,0 +1,227 @@
+"""Forms of the billing pages: they check shape; the domain modules check the rules.
+
+A domain error (``RequestValidationError`` with ``details``, ``InvalidAmount``, ...) is
+put back on the form beside the field it names, so the page shows the same message the
+API would answer with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+
+from billing import ledger
+from billing.accounts import POLICY_FIELDS, policy_probe
+from billing.errors import InsufficientCredits, InvalidAmount
+from billing.models import MODES, Account, LedgerEntry, Project
+from railsite.errors import ServiceError
+from regen.engine.dimensions import DIMENSION_INFO, DIMENSIONS
+from regen.engine.requests import (
+    MAX_REGENERATIONS,
+    RequestInvalid,
+    parse_regenerate_request,
+)
+from regen.engine.thresholds import TRADEOFF_MODES, Thresholds
+from regen.engine.types import DOMAINS
+
+
+class ServiceErrorsMixin:
+    """Put a domain error's messages beside the fields they name."""
+
+    field_aliases: Mapping[str, str] = {}
+
+    def add_service_error(self, exc: ServiceError, *, default: str | None = None) -> None:
+        form: Any = self
+        details = exc.extra.get("details") if isinstance(exc.extra, dict) else None
+        if not details:
+            form.add_error(default, exc.message)
+            return
+        for key, messages in details.items():
+            name = self.field_aliases.get(key, key)
+            form.add_error(name if name in form.fields else default, messages)
+
+
+class KeyForm(ServiceErrorsMixin, forms.Form):
+    """Create an API key for one of the account's projects."""
+
+    name = forms.CharField(max_length=120, help_text="What uses the key, e.g. “billing worker”.")
+    project = forms.ModelChoiceField(queryset=Project.objects.none(), empty_label=None)
+
+    def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field: Any = self.fields["project"]
+        field.queryset = account.projects.order_by("name")  # no other account's project
+        field.label_from_instance = lambda project: f"{project.name} ({project.environment})"
+
+
+class ProjectForm(ServiceErrorsMixin, forms.Form):
+    """Create a project (an environment of the account) with the default policy."""
+
+    field_aliases = {"slug": "name"}
+    name = forms.CharField(max_length=120)
+    environment = forms.CharField(max_length=40, initial="production")
+
+
+class LedgerFilterForm(forms.Form):
+    """Narrow the ledger to one kind of entry and/or one reference (a run's req_id, ...)."""
+
+    kind = forms.ChoiceField(choices=[("", "All kinds"), *LedgerEntry.Kind.choices], required=False)
+    reference = forms.CharField(max_length=100, required=False)
+
+    def filter(self, entries: QuerySet[LedgerEntry]) -> QuerySet[LedgerEntry]:
+        if not self.is_valid():
+            return entries
+        for name in ("kind", "reference"):
+            if value := self.cleaned_data[name].strip():
+                entries = entries.filter(**{name: value})
+        return entries
+
+
+class CreditChangeForm(ServiceErrorsMixin, forms.Form):
+    """Staff: grant, record a purchase of, or adjust an account's credits, with a reason."""
+
+    OPERATIONS = [
+        ("grant", "Grant (add credits)"),
+        ("purchase", "Purchase (add credits)"),
+        ("adjustment", "Adjustment (signed correction)"),
+    ]
+    operation = forms.ChoiceField(choices=OPERATIONS)
+    amount = forms.DecimalField(
+        max_digits=14, decimal_places=2, help_text="Negative only for an adjustment."
+    )
+    reason = forms.CharField(max_length=200, help_text="Kept in the ledger entry.")
+
+    def apply(self, *, account: Account, user: Any) -> LedgerEntry | None:
+        """Call the ledger; return the new entry, or None with the errors on the form."""
+        data = self.cleaned_data
+        try:
+            if data["operation"] == "adjustment":
+                return ledger.adjust(
+                    account=account, amount=data["amount"], reason=data["reason"], created_by=user
+                )
+            return ledger.grant(
+                account=account,
+                amount=data["amount"],
+                memo=data["reason"],
+                kind=data["operation"],
+                created_by=user,
+            )
+        except (InvalidAmount, InsufficientCredits) as exc:
+            self.add_error("amount", exc.message)
+        except ServiceError as exc:
+            self.add_service_error(exc)
+        return None
+
+
+def _score(label: str, *, high: float = 10.0, step: str = "0.1") -> forms.FloatField:
+    widget = forms.NumberInput(attrs={"step": step, "min": 0, "max": high})
+    return forms.FloatField(label=label, required=False, widget=widget)
+
+
+class PolicyForm(ServiceErrorsMixin, forms.Form):
+    """A project's policy. Thresholds and weights are checked by the API's own parser."""
+
+    default_mode = forms.ChoiceField(choices=[(m, m) for m in MODES])
+    domain = forms.ChoiceField(choices=[(d, d) for d in DOMAINS])
+    overall_score = _score("Overall score (0–10)")
+    overall_confidence = _score("Minimum confidence (0–1)", high=1.0, step="0.01")
+    tradeoff_mode = forms.ChoiceField(choices=[(m, m) for m in TRADEOFF_MODES])
+    max_dimension_failures = forms.IntegerField(
+        label="Max failures",
+        help_text="Priority mode: how many non-required dimensions may fail.",
+        required=False,
+        widget=forms.NumberInput(attrs={"min": 0, "max": len(DIMENSIONS)}),
+    )
+    locked = forms.BooleanField(
+        required=False, label="Locked: the policy overrides what requests ask for"
+    )
+    enforcement = forms.ChoiceField(choices=Project.Enforcement.choices)
+    enforcement_mode = forms.ChoiceField(choices=Project.EnforcementMode.choices)
+    regenerate_enabled = forms.BooleanField(required=False, label="Safe regenerate enabled")
+    regenerate_max_attempts = forms.IntegerField(
+        label="Max attempts",
+        widget=forms.NumberInput(attrs={"min": MAX_REGENERATIONS[0], "max": MAX_REGENERATIONS[1]}),
+    )
+    regenerate_fallback = forms.ChoiceField(label="Fallback", choices=Project.Fallback.choices)
+
+    field_aliases = {
+        "thresholds": "overall_score",
+        "thresholds.overall": "overall_score",
+        "thresholds.overall.score": "overall_score",
+        "thresholds.overall.confidence": "overall_confidence",
+        "thresholds.tradeoff_mode": "tradeoff_mode",
+        "thresholds.max_dimension_failures": "max_dimension_failures",
+        "max_regenerations": "regenerate_max_attempts",
+        **{f"thresholds.dimensions.{d}": f"threshold_{d}" for d in DIMENSIONS},
+        **{f"weights.{d}": f"weight_{d}" for d in DIMENSIONS},
+    }
+    POLICY_FIELDS = POLICY_FIELDS
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.weights_errors: list[str] = []
+        for dim in DIMENSIONS:
+            name = DIMENSION_INFO[dim].name
+            self.fields[f"threshold_{dim}"] = _score(name)
+            self.fields[f"weight_{dim}"] = _score(name, high=100.0, step="any")
+
+    @classmethod
+    def for_project(cls, project: Project, data: Any = None) -> PolicyForm:
+        """Return the form for the project's policy, bound to ``data`` if given."""
+        thresholds = stored_thresholds(project)
+        weights = project.weights if isinstance(project.weights, dict) else {}
+        initial: dict[str, Any] = {name: getattr(project, name) for name in cls.POLICY_FIELDS}
+        initial |= {
+            "overall_score": thresholds.overall_score,
+            "overall_confidence": thresholds.overall_confidence,
+            "tradeoff_mode": thresholds.tradeoff_mode,
+            "max_dimension_failures": thresholds.max_dimension_failures,
+            **{f"threshold_{d}": v for d, v in thresholds.dimensions.items()},
+            **{f"weight_{d}": v for d, v in weights.items()},
+        }
+        return cls(data, initial=initial)
+
+    @property
+    def threshold_fields(self) -> list[forms.BoundField]:
+        return [self[f"threshold_{d}"] for d in DIMENSIONS]
+
+    @property
+    def weight_fields(self) -> list[forms.BoundField]:
+        return [self[f"weight_{d}"] for d in DIMENSIONS]
+
+    def policy(self) -> dict[str, Any]:
+        """Return the cleaned policy as ``update_policy`` takes it."""
+        data = self.cleaned_data
+        overall = {
+            key: data[name]
+            for key, name in (("score", "overall_score"), ("confidence", "overall_confidence"))
+            if data[name] is not None
+        }
+        thresholds: dict[str, Any] = {"tradeoff_mode": data["tradeoff_mode"]}
+        if overall:
+            thresholds["overall"] = overall
+        if data["max_dimension_failures"] is not None:
+            thresholds["max_dimension_failures"] = data["max_dimension_failures"]
+        dims = {d: data[f"threshold_{d}"] for d in DIMENSIONS if data[f"threshold_{d}"] is not None}
+        if dims:
+            thresholds["dimensions"] = dims
+        weights = {d: data[f"weight_{d}"] for d in DIMENSIONS if data[f"weight_{d}"] is not None}
+        values = {name: data[name] for name in self.POLICY_FIELDS}
+        return {"thresholds": thresholds, "weights": weights, **values}
+
+    def add_service_error(self, exc: ServiceError, *, default: str | None = None) -> None:
+        details = exc.extra.get("details") or {}
+        self.weights_errors += details.pop("weights", [])
+        super().add_service_error(exc, default=default)
+
+
+def stored_thresholds(project: Project) -> Thresholds:
+    """Read the project's thresholds in any shape the API accepts (defaults if unreadable)."""
+    raw = project.thresholds if isinstance(project.thresholds, dict) else {}
+    try:
+        return parse_regenerate_request(policy_probe(thresholds=raw or None)).thresholds
+    except RequestInvalid:
+        return Thresholds()
