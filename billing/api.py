@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,6 +26,15 @@ KEY_ERRORS = {
     ),
     429: OpenApiResponse(ErrorSerializer, description="Rate limit exceeded; see Retry-After."),
 }
+
+
+class LedgerPageSerializer(serializers.Serializer):
+    """A page of the ledger, as the paginator renders it."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = LedgerEntrySerializer(many=True)
 
 
 class LedgerPagination(PageNumberPagination):
@@ -69,7 +79,7 @@ class CreditsView(APIKeyMixin, APIView):
 
 
 @extend_schema(
-    responses={200: LedgerEntrySerializer(many=True), 404: ErrorSerializer, **KEY_ERRORS},
+    responses={200: LedgerPageSerializer, 400: ErrorSerializer, 404: ErrorSerializer, **KEY_ERRORS},
     parameters=[
         OpenApiParameter("kind", OpenApiTypes.STR, enum=LedgerEntry.Kind.values),
         OpenApiParameter("reference", OpenApiTypes.STR, description="e.g. a run's req_id"),

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import DatabaseError
+from django.db import DataError, DatabaseError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -82,6 +82,15 @@ def handle_api_exception(exc: Exception, context: dict[str, Any]) -> Response | 
             headers["Retry-After"] = str(max(1, int(exc.wait)))
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         return _response({"error": str(detail), "code": code}, exc.status_code, headers)
+    if isinstance(exc, DataError):
+        # The database refused a value the request carried (a NUL character in a filter,
+        # a number out of range): the client's input, not an outage.
+        logger.info("database refused request data: %s", exc)
+        return _response(
+            {"error": "The request contains a value the service cannot store or search for.",
+             "code": "VALIDATION_ERROR"},
+            400,
+        )
     if isinstance(exc, DatabaseError):
         logger.exception("database error in API view")
         return _response(

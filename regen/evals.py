@@ -15,7 +15,7 @@ from django.core.cache import cache
 
 from billing import ledger
 from billing.plans import check_mode_allowed
-from railsite.errors import ServiceError
+from railsite.errors import RequestValidationError, ServiceError
 from regen.engine.report import eval_result
 from regen.engine.requests import EvalRequest, RequestInvalid, parse_eval_request
 from regen.engine.scoring import Evaluation, aggregate
@@ -53,6 +53,8 @@ class PolicyBlocked(ServiceError):
 
 def parse_for(caller: Caller, data: Mapping[str, Any]) -> EvalRequest:
     """Apply the project's policy to ``data`` and validate it."""
+    if not isinstance(data, Mapping):
+        raise RequestValidationError("The body must be a JSON object.")
     try:
         return parse_eval_request(apply_policy(data, caller.project, for_regenerate=False))
     except RequestInvalid as error:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection, models, transaction
 from django.utils import timezone
 
@@ -43,7 +44,7 @@ def get_item_for(account: Account, item_id: Any) -> ReviewItem:
         return ReviewItem.objects.select_related(
             "project", "run", "assigned_to", "decided_by", "decided_by_key"
         ).get(id=item_id, account=account)
-    except (ReviewItem.DoesNotExist, ValueError, TypeError) as error:
+    except (ReviewItem.DoesNotExist, ValueError, TypeError, DjangoValidationError) as error:
         raise ReviewNotFound() from error
 
 

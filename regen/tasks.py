@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import os
+import time
 
 from celery import shared_task
+from django.db import transaction
+from django.db.models.signals import post_save
 
 from regen import runs
 from regen.errors import CriticalContent, RegenerationFailed
+from regen.models import Iteration
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
@@ -15,3 +21,16 @@ def execute_run_task(run_id: str) -> None:
     """Run a submitted run; its outcome (even critical or failed) is stored on the run."""
     with contextlib.suppress(CriticalContent, RegenerationFailed):
         runs.execute_run(run_id, progress=True)
+
+
+# Test hook, for tests/celery only: RAILSITE_TEST_TASK_DELAY=<seconds> in a worker's
+# environment makes it pause after each stored progress iteration commits, so a test can
+# watch progress and kill the worker mid-task. Unset (always, outside those tests) it
+# registers nothing and costs nothing.
+_TEST_TASK_DELAY = float(os.environ.get("RAILSITE_TEST_TASK_DELAY") or 0)
+if _TEST_TASK_DELAY > 0:
+
+    def _pause_after_iteration(**kwargs: object) -> None:
+        transaction.on_commit(functools.partial(time.sleep, _TEST_TASK_DELAY))
+
+    post_save.connect(_pause_after_iteration, sender=Iteration, dispatch_uid="railsite-test-delay")

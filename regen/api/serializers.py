@@ -9,11 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 
 from billing.serializers import ErrorSerializer
 from regen.engine.dimensions import DIMENSIONS
+from regen.engine.requests import CONTENT_MAX, CONTENT_MIN, ON_FAILURE, POLICY_HINT_MAX
 from regen.engine.types import DOMAINS, USECASES
 from regen.models import Iteration, ReviewItem, Run
 
@@ -36,9 +37,10 @@ _DESCRIPTIONS = {
 
 
 def responses(*codes: int) -> dict[int, Any]:
-    """Document the given statuses, plus 401 and 429 which every keyed endpoint may answer."""
+    """Document the given statuses, plus those every keyed endpoint may answer: 401, 429,
+    and 503 (SPEC 4: the database is down)."""
     out: dict[int, Any] = {}
-    for code in sorted({*codes, 401, 429}):
+    for code in sorted({*codes, 401, 429, 503}):
         if code < 300:
             out[code] = OpenApiResponse(OpenApiTypes.OBJECT, description=_DESCRIPTIONS[code])
         else:
@@ -52,51 +54,175 @@ class HealthSerializer(serializers.Serializer):
     database = serializers.CharField()
 
 
-class OverallSerializer(serializers.Serializer):
-    score = serializers.FloatField(min_value=0, max_value=10, required=False)
-    confidence = serializers.FloatField(min_value=0, max_value=1, required=False)
+# Shapes the request parser (regen.engine.requests) accepts, described exactly: a field
+# the parser treats as absent when null is nullable here, so that neither a valid request
+# is documented as invalid nor an accepted one as a schema violation.
+# (OpenAPI 3.0 has no propertyNames: a map keyed by dimension lists the eight as properties.)
+_SCORE = {"type": "number", "minimum": 0, "maximum": 10}
 
 
-class ThresholdsSerializer(serializers.Serializer):
-    overall = OverallSerializer(required=False)
-    tradeoff_mode = serializers.ChoiceField(["priority", "strict", "weighted"], required=False)
-    max_dimension_failures = serializers.IntegerField(min_value=0, max_value=8, required=False)
-    dimensions = serializers.DictField(child=serializers.FloatField(min_value=0, max_value=10), required=False)
+def _per_dimension(value: dict[str, Any], description: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {d: value for d in DIMENSIONS},
+        "additionalProperties": False,
+        "description": description,
+    }
+
+
+_DIMENSION_SCORES = _per_dimension(_SCORE, 'Per-dimension minimum scores, e.g. {"safety": 8.0}.')
+_THRESHOLDS_OBJECT = {
+    "type": "object",
+    "properties": {
+        "overall": {
+            "oneOf": [
+                _SCORE,
+                {
+                    "type": "object",
+                    "properties": {
+                        "score": _SCORE,
+                        "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+                    },
+                    "additionalProperties": False,
+                },
+            ]
+        },
+        "tradeoff_mode": {"type": "string", "enum": ["priority", "strict", "weighted"]},
+        "max_dimension_failures": {"type": "integer", "minimum": 0, "maximum": len(DIMENSIONS)},
+        "dimensions": _DIMENSION_SCORES,
+    },
+    "additionalProperties": False,
+}
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {**_SCORE, "description": "Shorthand for overall.score."},
+            {
+                **_DIMENSION_SCORES,
+                "minProperties": 1,
+                "description": "Shorthand: per-dimension thresholds only.",
+            },
+            _THRESHOLDS_OBJECT,
+        ],
+        "nullable": True,
+        "description": "SPEC 2 thresholds: the object, a bare number (= overall.score), "
+        "or a flat map of dimension thresholds.",
+    }
+)
+class ThresholdsField(serializers.JSONField):
+    pass
+
+
+@extend_schema_field(
+    {
+        **_per_dimension(
+            {"type": "number", "minimum": 0},
+            "Dimension weights; they must sum to 100 (within 0.01). Dimensions not named weigh 0.",
+        ),
+        "minProperties": 1,
+        "nullable": True,
+    }
+)
+class WeightsField(serializers.JSONField):
+    pass
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "maxLength": POLICY_HINT_MAX},
+            {
+                "type": "object",
+                "properties": {"on_failure": {"type": "string", "enum": list(ON_FAILURE)}},
+                "additionalProperties": {},
+            },
+        ],
+        "nullable": True,
+        "description": 'A string for the improvement prompt, or {"on_failure": "human_review"}.',
+    }
+)
+class PolicyHintField(serializers.JSONField):
+    pass
+
+
+def _dimensions_field() -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.ChoiceField(DIMENSIONS), min_length=1, required=False, allow_null=True,
+        help_text="The dimensions to evaluate and gate on (default: all eight).",
+    )  # fmt: skip
+
+
+def _optional(field: type[serializers.Field], **kwargs: Any) -> serializers.Field:
+    """An optional request field that the parser treats as absent when it is null."""
+    return field(required=False, allow_null=True, **kwargs)
 
 
 class EvalRequestSerializer(serializers.Serializer):
-    content = serializers.CharField(min_length=10, max_length=10_000)
-    mode = serializers.ChoiceField(["basic", "deep", "auto"], required=False)
-    dimensions = serializers.ListField(child=serializers.ChoiceField(DIMENSIONS), required=False)
-    weights = serializers.DictField(child=serializers.FloatField(min_value=0), required=False)
-    context = serializers.CharField(max_length=1_000, required=False)
-    domain = serializers.ChoiceField(DOMAINS, required=False)
-    usecase = serializers.ChoiceField(USECASES, required=False)
-    prompt = serializers.CharField(max_length=10_000, required=False)
-    include_explanations = serializers.BooleanField(required=False)
-    include_issues = serializers.BooleanField(required=False)
-    include_suggestions = serializers.BooleanField(required=False)
+    content = serializers.CharField(
+        min_length=CONTENT_MIN, max_length=CONTENT_MAX, trim_whitespace=False
+    )
+    mode = _optional(serializers.ChoiceField, choices=["basic", "deep", "auto"])
+    dimensions = _dimensions_field()
+    weights = WeightsField(required=False, allow_null=True)
+    context = _optional(serializers.CharField, max_length=1_000, allow_blank=True)
+    domain = _optional(serializers.ChoiceField, choices=DOMAINS)
+    usecase = _optional(serializers.ChoiceField, choices=USECASES)
+    prompt = _optional(serializers.CharField, max_length=10_000, allow_blank=True)
+    user_query = _optional(
+        serializers.CharField, max_length=10_000, allow_blank=True, help_text="Alias of prompt."
+    )
+    thresholds = ThresholdsField(required=False, allow_null=True)
+    threshold = _optional(
+        serializers.FloatField,
+        min_value=0,
+        max_value=10,
+        help_text="Alias of thresholds.overall.score.",
+    )
+    include_explanations = _optional(serializers.BooleanField)
+    include_issues = _optional(serializers.BooleanField)
+    include_suggestions = _optional(serializers.BooleanField)
+    dpdp = serializers.JSONField(
+        required=False, allow_null=True, help_text="Sent by the official SDK; ignored."
+    )
 
 
 class SafeRegenerateRequestSerializer(serializers.Serializer):
-    content = serializers.CharField(min_length=10, max_length=10_000)
-    mode = serializers.ChoiceField(["basic", "deep"], required=False)
-    max_regenerations = serializers.IntegerField(min_value=1, max_value=5, required=False)
-    max_iterations = serializers.IntegerField(min_value=1, max_value=5, required=False, help_text="Alias of max_regenerations.")
-    regeneration_model = serializers.CharField(required=False, help_text="RAIL_Safe_LLM, external, or a configured provider/model.")
-    thresholds = ThresholdsSerializer(required=False)
-    threshold = serializers.FloatField(min_value=0, max_value=10, required=False, help_text="Alias of thresholds.overall.score.")
-    dimensions = serializers.ListField(child=serializers.ChoiceField(DIMENSIONS), required=False)
-    weights = serializers.DictField(child=serializers.FloatField(min_value=0), required=False)
-    context = serializers.CharField(max_length=1_000, required=False)
-    domain = serializers.ChoiceField(DOMAINS, required=False)
-    usecase = serializers.ChoiceField(USECASES, required=False)
-    prompt = serializers.CharField(max_length=10_000, required=False)
-    user_query = serializers.CharField(max_length=10_000, required=False)
-    policy_hint = serializers.JSONField(required=False, help_text='A string, or {"on_failure": "human_review"}.')
+    content = serializers.CharField(
+        min_length=CONTENT_MIN, max_length=CONTENT_MAX, trim_whitespace=False
+    )
+    mode = _optional(serializers.ChoiceField, choices=["basic", "deep"])
+    max_regenerations = _optional(serializers.IntegerField, min_value=1, max_value=5)
+    max_iterations = _optional(
+        serializers.IntegerField, min_value=1, max_value=5, help_text="Alias of max_regenerations."
+    )
+    regeneration_model = _optional(
+        serializers.CharField, max_length=200, allow_blank=True,
+        help_text="RAIL_Safe_LLM (default), external, or a configured provider/model.",
+    )  # fmt: skip
+    thresholds = ThresholdsField(required=False, allow_null=True)
+    threshold = _optional(
+        serializers.FloatField,
+        min_value=0,
+        max_value=10,
+        help_text="Alias of thresholds.overall.score.",
+    )
+    dimensions = _dimensions_field()
+    weights = WeightsField(required=False, allow_null=True)
+    context = _optional(serializers.CharField, max_length=1_000, allow_blank=True)
+    domain = _optional(serializers.ChoiceField, choices=DOMAINS)
+    usecase = _optional(serializers.ChoiceField, choices=USECASES)
+    prompt = _optional(serializers.CharField, max_length=10_000, allow_blank=True)
+    user_query = _optional(
+        serializers.CharField, max_length=10_000, allow_blank=True, help_text="Alias of prompt."
+    )
+    policy_hint = PolicyHintField(required=False, allow_null=True)
     stop_on_no_improvement = serializers.BooleanField(required=False)
-    max_cost_usd = serializers.FloatField(min_value=0, max_value=100, required=False)
-    dry_run = serializers.BooleanField(required=False)
+    max_cost_usd = _optional(serializers.FloatField, min_value=0, max_value=100)
+    dry_run = serializers.BooleanField(
+        required=False, help_text="Price the worst case without running."
+    )
 
     def get_fields(self) -> dict[str, Any]:
         fields = super().get_fields()
@@ -107,9 +233,15 @@ class SafeRegenerateRequestSerializer(serializers.Serializer):
         return fields
 
 
+@extend_schema_field({"type": "string", "minLength": CONTENT_MIN, "maxLength": CONTENT_MAX})
+class _RegeneratedContentField(serializers.CharField):
+    """Documents the 10-character minimum, which ``sessions`` checks after the session's
+    state (a finished session answers with its final result whatever is sent)."""
+
+
 class ContinueRequestSerializer(serializers.Serializer):
-    session_id = serializers.CharField(max_length=40)
-    regenerated_content = serializers.CharField(max_length=10_000, trim_whitespace=False)
+    session_id = serializers.CharField(min_length=1, max_length=40)
+    regenerated_content = _RegeneratedContentField(max_length=CONTENT_MAX, trim_whitespace=False)
 
 
 class DecisionSerializer(serializers.Serializer):
@@ -120,7 +252,9 @@ class DecisionSerializer(serializers.Serializer):
 
 class RunSummarySerializer(serializers.ModelSerializer):
     req_id = serializers.CharField(read_only=True)
-    credits_consumed = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=False)
+    credits_consumed = serializers.DecimalField(
+        max_digits=14, decimal_places=2, coerce_to_string=False
+    )
 
     class Meta:
         model = Run

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection
 from drf_spectacular.utils import extend_schema
 from rest_framework.pagination import PageNumberPagination
@@ -104,7 +105,7 @@ class Pages(PageNumberPagination):
 
 
 class RunListView(APIKeyMixin, APIView):
-    @extend_schema(responses=s.responses(200), parameters=s.RUN_FILTERS, tags=["runs"], operation_id="runs_list")
+    @extend_schema(responses=s.responses(200, 400, 404), parameters=s.RUN_FILTERS, tags=["runs"], operation_id="runs_list")
     def get(self, request: Request) -> Response:
         runs = Run.objects.of_account(request.auth.project.account_id).order_by("-created_at")
         for name in ("status", "kind", "mode", "domain"):
@@ -118,7 +119,7 @@ class RunListView(APIKeyMixin, APIView):
 def _run_for(request: Request, run_id: Any) -> Run:
     try:
         return Run.objects.get(id=run_id, account_id=request.auth.project.account_id)
-    except (Run.DoesNotExist, ValueError) as error:
+    except (Run.DoesNotExist, ValueError, DjangoValidationError) as error:
         raise RunNotFound() from error
 
 
@@ -138,7 +139,7 @@ class JobView(APIKeyMixin, APIView):
 
 
 class ReviewListView(APIKeyMixin, APIView):
-    @extend_schema(responses=s.responses(200), parameters=s.REVIEW_FILTERS, tags=["review"], operation_id="review_items_list")
+    @extend_schema(responses=s.responses(200, 400, 404), parameters=s.REVIEW_FILTERS, tags=["review"], operation_id="review_items_list")
     def get(self, request: Request) -> Response:
         items = ReviewItem.objects.filter(account_id=request.auth.project.account_id).pending_first()
         if state := request.query_params.get("state"):

@@ -6,7 +6,7 @@ import pytest
 
 from billing import ledger
 from billing.accounts import create_account, create_project
-from billing.plans import get_plan
+from tests.factories import default_plan
 from regen.runs import Caller
 
 
@@ -16,7 +16,7 @@ def make_caller(db):
     made = []
 
     def make(balance="100", name="Alice Org"):
-        account = create_account(name=f"{name} {len(made)}", plan=get_plan("pro"))
+        account = create_account(name=f"{name} {len(made)}", plan=default_plan("pro"))
         project = create_project(account=account, name="Main")
         if Decimal(balance) > 0:
             ledger.grant(account=account, amount=balance, memo="test credits")
