@@ -6,8 +6,8 @@ import pytest
 
 from billing import ledger
 from billing.accounts import create_account, create_project
-from tests.factories import default_plan
 from regen.runs import Caller
+from tests.factories import default_plan
 
 
 @pytest.fixture
