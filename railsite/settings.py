@@ -158,6 +158,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 if not CELERY_BROKER_URL:
     CELERY_BROKER_URL = "memory://"
+# Periodic clean-up for `celery -A railsite beat`: lost runs first, then any stray hold.
+CELERY_BEAT_SCHEDULE = {
+    "fail-stale-runs": {"task": "regen.fail_stale_runs", "schedule": 300.0},
+    "release-orphaned-holds": {"task": "billing.release_orphaned_holds", "schedule": 600.0},
+}
 
 # Engines (SPEC 8): "embedded" (offline, default) or "llm" (OpenAI-compatible).
 RAIL_EVALUATOR = env.str("RAIL_EVALUATOR", default="embedded")

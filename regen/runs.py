@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -281,3 +282,22 @@ def submit_async(*, caller: Caller, request: RegenerateRequest) -> Run:
         run = submit_run(caller=caller, request=request)
         execute_run_task.delay_on_commit(str(run.id))
     return run
+
+
+STALE_AFTER = timedelta(minutes=30)
+"""A queued or running run older than this has lost its worker (the task never ran)."""
+
+
+def fail_stale_runs(*, older_than: timedelta = STALE_AFTER, batch: int = 500) -> int:
+    """Fail runs whose task was lost, giving back their credits; return how many."""
+    cutoff = timezone.now() - older_than
+    stale = Run.objects.filter(
+        status__in=[Run.Status.QUEUED, Run.Status.RUNNING], created_at__lt=cutoff, external=False
+    ).order_by("created_at")
+    failed = 0
+    for run in stale[:batch]:
+        if fail_run(run, "no worker finished this run in time").status == Run.Status.FAILED:
+            failed += 1
+    if failed:
+        logger.warning("failed %d stale runs and released their holds", failed)
+    return failed

@@ -6,6 +6,7 @@ import contextlib
 import functools
 import os
 import time
+from datetime import timedelta
 
 from celery import shared_task
 from django.db import transaction
@@ -21,6 +22,12 @@ def execute_run_task(run_id: str) -> None:
     """Run a submitted run; its outcome (even critical or failed) is stored on the run."""
     with contextlib.suppress(CriticalContent, RegenerationFailed):
         runs.execute_run(run_id, progress=True)
+
+
+@shared_task(name="regen.fail_stale_runs", ignore_result=True)
+def fail_stale_runs(older_than_minutes: int = 30) -> int:
+    """Fail runs whose task was lost and release their holds (schedule every few minutes)."""
+    return runs.fail_stale_runs(older_than=timedelta(minutes=older_than_minutes))
 
 
 # Test hook, for tests/celery only: RAILSITE_TEST_TASK_DELAY=<seconds> in a worker's

@@ -168,3 +168,21 @@ def test_credits_in_the_response_match_the_ledger_to_the_cent(caller):
     assert Decimal(str(run.response["credits_consumed"])) == before - _balance(caller)
     breakdown = run.response["credits_breakdown"]
     assert breakdown["total"] == breakdown["evaluations"] + breakdown["regenerations"]
+
+
+def test_a_run_whose_task_was_lost_is_failed_and_its_credits_released(caller):
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    before = _balance(caller)
+    lost = runs.submit_run(caller=caller, request=_request(FACTUAL))
+    fresh = runs.submit_run(caller=caller, request=_request(FACTUAL))
+    Run.objects.filter(id=lost.id).update(created_at=timezone.now() - timedelta(hours=1))
+    call_command("fail_stale_runs", "--older-than-minutes", "30")
+    lost.refresh_from_db()
+    fresh.refresh_from_db()
+    assert lost.status == "failed" and fresh.status == "queued"
+    assert ledger.available_of(caller.account) == before - 10  # only the fresh run's hold
+    assert _balance(caller) == before
