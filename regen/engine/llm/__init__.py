@@ -1,24 +1,18 @@
 """The ``llm`` engines (SPEC 8): an OpenAI-compatible client, a judge, a rewriter."""
 
-from .client import (
-    DEFAULT_PRICES,
-    CircuitBreaker,
+from .client import DEFAULT_PRICES, CircuitBreaker, Completion, LLMClient, Price, price_for
+from .errors import (
     CircuitOpen,
-    Completion,
     LLMBadResponse,
-    LLMClient,
     LLMError,
     LLMRejected,
     LLMTimeout,
     LLMUnavailable,
-    Price,
-    UnsafeBaseURL,
-    price_for,
-    validate_base_url,
 )
 from .fallback import FallbackEvaluator, is_degraded
 from .judge import LLMEvaluator
 from .rewriter import LLMRegenerator
+from .ssrf import UnsafeBaseURL, validate_base_url
 
 __all__ = [
     "DEFAULT_PRICES",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from ..types import EvalContext, Evaluator, RawEvaluation
-from .client import LLMTimeout, LLMUnavailable
+from .errors import LLMTimeout, LLMUnavailable
 
 logger = logging.getLogger(__name__)
 

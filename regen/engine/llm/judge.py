@@ -25,7 +25,8 @@ from ..dimensions import DIMENSION_INFO, DIMENSIONS
 from ..evaluators.embedded import EmbeddedEvaluator
 from ..prompts import _quote as quote_data
 from ..types import DimensionScore, EvalContext, Issue, RawEvaluation, Usage
-from .client import LLMBadResponse, LLMClient, Message, estimate_tokens
+from .client import LLMClient, Message, estimate_tokens
+from .errors import LLMBadResponse
 
 SYSTEM_PROMPT: Final = (
     "You are a strict, impartial evaluator of AI-generated text on responsible-AI dimensions. "

@@ -6,7 +6,8 @@ import re
 from typing import Final
 
 from ..types import Regeneration, RegenerationRequest, Usage
-from .client import LLMBadResponse, LLMClient, estimate_tokens
+from .client import LLMClient, estimate_tokens
+from .errors import LLMBadResponse
 
 MAX_OUTPUT_TOKENS: Final = 4096
 _MIN_OUTPUT_TOKENS: Final = 256
