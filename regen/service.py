@@ -66,7 +66,9 @@ def job_body(run: Run) -> dict[str, Any]:
         "status": run.status,
         "status_url": f"/railscore/v1/jobs/{run.id}",
         "progress": {
-            "iterations_done": run.iterations_done,
+            # counted from the rows read here: the run row was read a moment earlier, and a
+            # worker may have stored another iteration in between
+            "iterations_done": len(iterations),
             "max_iterations": run.max_regenerations + 1,
             "iterations": [
                 {
