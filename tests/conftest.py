@@ -35,7 +35,8 @@ def _fast_password_hashing():
         pass
 
 
-# Personas: alice (admin of account A), bob (reviewer of A), charlie (account B).
+# Personas: alice (admin of account A), bob (reviewer of A), victor (viewer of A),
+# charlie (account B).
 @pytest.fixture
 def account_a(db):
     return AccountFactory(name="Account A", credits=100)
@@ -57,6 +58,13 @@ def alice(account_a):
 def bob(account_a):
     return MembershipFactory(
         user=UserFactory(username="bob"), account=account_a, role=Membership.Role.REVIEWER
+    ).user
+
+
+@pytest.fixture
+def victor(account_a):
+    return MembershipFactory(
+        user=UserFactory(username="victor"), account=account_a, role=Membership.Role.VIEWER
     ).user
 
 

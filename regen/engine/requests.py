@@ -334,15 +334,21 @@ def _max_cost(data: Mapping[str, Any], errors: FieldErrors) -> float | None:
     return float(value)
 
 
+def _unknown_fields(data: Any, known: frozenset[str]) -> FieldErrors:
+    """Start the errors of a body: it must be an object, and every field must be known."""
+    if not isinstance(data, Mapping):
+        raise RequestInvalid({"non_field_errors": ["The body must be a JSON object."]})
+    errors = FieldErrors()
+    for key in sorted(set(data) - known):
+        errors.add(key, "Unknown field.")
+    return errors
+
+
 def parse_regenerate_request(
     data: Mapping[str, Any], *, extra_fields: frozenset[str] = frozenset()
 ) -> RegenerateRequest:
     """Validate ``data`` and build the request, or raise ``RequestInvalid``."""
-    if not isinstance(data, Mapping):
-        raise RequestInvalid({"non_field_errors": ["The body must be a JSON object."]})
-    errors = FieldErrors()
-    for key in sorted(set(data) - KNOWN_FIELDS - extra_fields):
-        errors.add(key, "Unknown field.")
+    errors = _unknown_fields(data, KNOWN_FIELDS | extra_fields)
     mode = _choice(data, "mode", ("basic", "deep"), "basic", errors)
     request = RegenerateRequest(
         content=_content(data, errors),
@@ -425,11 +431,7 @@ def parse_eval_request(
     data: Mapping[str, Any], *, extra_fields: frozenset[str] = frozenset()
 ) -> EvalRequest:
     """Validate an evaluation request, or raise ``RequestInvalid``."""
-    if not isinstance(data, Mapping):
-        raise RequestInvalid({"non_field_errors": ["The body must be a JSON object."]})
-    errors = FieldErrors()
-    for key in sorted(set(data) - EVAL_FIELDS - extra_fields):
-        errors.add(key, "Unknown field.")
+    errors = _unknown_fields(data, EVAL_FIELDS | extra_fields)
     request = EvalRequest(
         content=_content(data, errors),
         mode=_choice(data, "mode", ("basic", "deep", "auto"), "basic", errors),

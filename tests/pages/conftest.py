@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from billing.models import Membership
 from regen import runs, service
-from tests.factories import MembershipFactory, ProjectFactory, UserFactory
+from tests.factories import ProjectFactory
 
 HEALTHCARE = (
     "Based on your symptoms, you likely have condition X. Take 500mg of medication Y "
@@ -20,13 +19,6 @@ XSS = (
 @pytest.fixture
 def project_a(account_a):
     return ProjectFactory(account=account_a, name="Patient portal")
-
-
-@pytest.fixture
-def victor(account_a):
-    return MembershipFactory(
-        user=UserFactory(username="victor"), account=account_a, role=Membership.Role.VIEWER
-    ).user
 
 
 @pytest.fixture
