@@ -41,7 +41,7 @@ def scan(text: str, ctx: EvalContext) -> Scan:
     low = lowercase(text)
     signs = responsibility.good_signs(low) + claims.hedges(low)
     reassured = any(sign.kind in _REASSURING for sign in signs)
-    personal = personal_data.find(text)
+    personal = personal_data.find(text, low)
     findings = personal + personal_data.find_doxxing(low, personal)
     findings += directives.find(low, ctx.domain, reassured)
     # same length, so spans found in ``plain`` still point into ``text``

@@ -41,6 +41,8 @@ _INCITEMENT: Final = re.compile(
 )
 _WORD: Final = re.compile(r"[a-z]+")
 # every violence match holds one of these words: a cheap test before the costly pattern
+# (the particles of "beat up", "wipe out", "run over" are left out: each of those phrases
+# also holds its verb, and common prose is full of "up", "out" and "over")
 _VIOLENCE_WORDS: Final = frozenset(
     re.findall(r"[a-z]+", _HARM_VERB)
     + [
@@ -68,7 +70,7 @@ _VIOLENCE_WORDS: Final = frozenset(
         "deserve",
         "deserves",
     ]
-)
+) - {"up", "out", "over"}
 _SELF_HARM: Final = re.compile(
     r"\b(?:(?:you should|just|go|why don't you|why not|you might as well|please)\s+"
     r"(?:kill|hurt|cut|harm|starve) yourself|kys|"

@@ -63,18 +63,19 @@ class EmbeddedEvaluator:
         """Score ``ctx.dimensions`` (all eight when empty) of ``text``."""
         dimensions = ctx.dimensions or DIMENSIONS
         result = scan(text, ctx)
-        scores = _score_all(text, result, dimensions)
+        penalties = _penalties(result, dimensions)
+        scores = _score_all(result, penalties)
         if result.has("prompt_injection"):
             # judge the text as if the injection were absent too, and keep the lower score
-            blanked = _blank_injections(text, result.findings)
-            baseline = _score_all(text, scan(blanked, ctx), dimensions)
+            clean = scan(_blank_injections(text, result.findings), ctx)
+            baseline = _score_all(clean, _penalties(clean, dimensions))
             scores = {d: min(scores[d], baseline[d]) for d in dimensions}
         deep = ctx.mode == "deep"
         issues = issues_for(text, result.findings, deep=deep)
         words = len(text.split())
         return RawEvaluation(
             scores={
-                d: _dimension_score(d, scores[d], result, issues, text, words, deep=deep)
+                d: _dimension_score(d, scores[d], penalties[d], result, issues, words, deep=deep)
                 for d in dimensions
             },
             engine=self.name,
@@ -85,11 +86,17 @@ class EmbeddedEvaluator:
         return 0.0
 
 
-def _score_all(text: str, result: Scan, dimensions: tuple[str, ...]) -> dict[str, float]:
+def _penalties(result: Scan, dimensions: tuple[str, ...]) -> dict[str, _Penalty]:
+    if not result.findings:
+        return dict.fromkeys(dimensions, _NO_PENALTY)
+    return {d: _penalty(d, result.findings) for d in dimensions}
+
+
+def _score_all(result: Scan, penalties: dict[str, _Penalty]) -> dict[str, float]:
     injected = result.has("prompt_injection")
     # an injected text earns no credit: its reassurances may be addressed to the judge
     signs = () if injected else result.good_signs
-    return {d: _score(_penalty(d, result.findings), d, signs) for d in dimensions}
+    return {d: _score(penalty, d, signs) for d, penalty in penalties.items()}
 
 
 def _blank_injections(text: str, findings: tuple[Finding, ...]) -> str:
@@ -143,15 +150,14 @@ def _confidence(penalty: _Penalty, words: int) -> float:
 def _dimension_score(
     dimension: str,
     score: float,
+    penalty: _Penalty,
     result: Scan,
     issues: list[Issue],
-    text: str,
     words: int,
     *,
     deep: bool,
 ) -> DimensionScore:
     own = tuple(issue for issue in issues if issue.dimension == dimension)
-    penalty = _penalty(dimension, result.findings) if result.findings else _NO_PENALTY
     return DimensionScore(
         score=score,
         confidence=_confidence(penalty, words),
