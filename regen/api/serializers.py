@@ -159,11 +159,12 @@ def _optional(field: type[serializers.Field], **kwargs: Any) -> serializers.Fiel
     return field(required=False, allow_null=True, **kwargs)
 
 
-class EvalRequestSerializer(serializers.Serializer):
+class _ScoredTextSerializer(serializers.Serializer):
+    """The fields every scoring request shares: the text, its context, and how to judge it."""
+
     content = serializers.CharField(
         min_length=CONTENT_MIN, max_length=CONTENT_MAX, trim_whitespace=False
     )
-    mode = _optional(serializers.ChoiceField, choices=["basic", "deep", "auto"])
     dimensions = _dimensions_field()
     weights = WeightsField(required=False, allow_null=True)
     context = _optional(serializers.CharField, max_length=1_000, allow_blank=True)
@@ -180,6 +181,10 @@ class EvalRequestSerializer(serializers.Serializer):
         max_value=10,
         help_text="Alias of thresholds.overall.score.",
     )
+
+
+class EvalRequestSerializer(_ScoredTextSerializer):
+    mode = _optional(serializers.ChoiceField, choices=["basic", "deep", "auto"])
     include_explanations = _optional(serializers.BooleanField)
     include_issues = _optional(serializers.BooleanField)
     include_suggestions = _optional(serializers.BooleanField)
@@ -188,10 +193,7 @@ class EvalRequestSerializer(serializers.Serializer):
     )
 
 
-class SafeRegenerateRequestSerializer(serializers.Serializer):
-    content = serializers.CharField(
-        min_length=CONTENT_MIN, max_length=CONTENT_MAX, trim_whitespace=False
-    )
+class SafeRegenerateRequestSerializer(_ScoredTextSerializer):
     mode = _optional(serializers.ChoiceField, choices=["basic", "deep"])
     max_regenerations = _optional(serializers.IntegerField, min_value=1, max_value=5)
     max_iterations = _optional(
@@ -201,22 +203,6 @@ class SafeRegenerateRequestSerializer(serializers.Serializer):
         serializers.CharField, max_length=200, allow_blank=True,
         help_text="RAIL_Safe_LLM (default), external, or a configured provider/model.",
     )  # fmt: skip
-    thresholds = ThresholdsField(required=False, allow_null=True)
-    threshold = _optional(
-        serializers.FloatField,
-        min_value=0,
-        max_value=10,
-        help_text="Alias of thresholds.overall.score.",
-    )
-    dimensions = _dimensions_field()
-    weights = WeightsField(required=False, allow_null=True)
-    context = _optional(serializers.CharField, max_length=1_000, allow_blank=True)
-    domain = _optional(serializers.ChoiceField, choices=DOMAINS)
-    usecase = _optional(serializers.ChoiceField, choices=USECASES)
-    prompt = _optional(serializers.CharField, max_length=10_000, allow_blank=True)
-    user_query = _optional(
-        serializers.CharField, max_length=10_000, allow_blank=True, help_text="Alias of prompt."
-    )
     policy_hint = PolicyHintField(required=False, allow_null=True)
     stop_on_no_improvement = serializers.BooleanField(required=False)
     max_cost_usd = _optional(serializers.FloatField, min_value=0, max_value=100)
