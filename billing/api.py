@@ -19,6 +19,7 @@ from billing.serializers import (
     LedgerEntrySerializer,
     VerifySerializer,
 )
+from railsite.params import read_filters
 
 KEY_ERRORS = {
     401: OpenApiResponse(
@@ -91,9 +92,8 @@ class LedgerView(APIKeyMixin, APIView):
 
     def get(self, request: Request) -> Response:
         entries = LedgerEntry.objects.filter(account_id=request.auth.project.account_id)
-        for field in ("kind", "reference"):
-            if value := request.query_params.get(field):
-                entries = entries.filter(**{field: value})
+        allowed = {"kind": LedgerEntry.Kind.values, "reference": None}
+        entries = entries.filter(**read_filters(request.query_params, allowed))
         paginator = LedgerPagination()
         page = paginator.paginate_queryset(entries.order_by("-id"), request, view=self)
         return paginator.get_paginated_response(LedgerEntrySerializer(page, many=True).data)

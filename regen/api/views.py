@@ -14,12 +14,21 @@ from rest_framework.views import APIView
 
 from billing.authentication import APIKeyMixin
 from railsite.errors import RequestValidationError, ServiceUnavailable
+from railsite.params import read_filters
 from regen import evals, introspection, reviews, service, sessions
 from regen.api import serializers as s
+from regen.engine.types import DOMAINS
 from regen.errors import RunNotFound
 from regen.idempotency import idempotent
 from regen.models import ReviewItem, Run
 from regen.runs import Caller
+
+RUN_FILTER_VALUES = {
+    "status": Run.Status.values,
+    "kind": Run.Kind.values,
+    "mode": ("basic", "deep"),
+    "domain": DOMAINS,
+}
 
 
 def caller_of(request: Request) -> Caller:
@@ -108,9 +117,7 @@ class RunListView(APIKeyMixin, APIView):
     @extend_schema(responses=s.responses(200, 400, 404), parameters=s.RUN_FILTERS, tags=["runs"], operation_id="runs_list")
     def get(self, request: Request) -> Response:
         runs = Run.objects.of_account(request.auth.project.account_id).order_by("-created_at")
-        for name in ("status", "kind", "mode", "domain"):
-            if value := request.query_params.get(name):
-                runs = runs.filter(**{name: value})
+        runs = runs.filter(**read_filters(request.query_params, RUN_FILTER_VALUES))
         pages = Pages()
         page = pages.paginate_queryset(runs, request, view=self)
         return pages.get_paginated_response(s.RunSummarySerializer(page, many=True).data)
@@ -142,8 +149,7 @@ class ReviewListView(APIKeyMixin, APIView):
     @extend_schema(responses=s.responses(200, 400, 404), parameters=s.REVIEW_FILTERS, tags=["review"], operation_id="review_items_list")
     def get(self, request: Request) -> Response:
         items = ReviewItem.objects.filter(account_id=request.auth.project.account_id).pending_first()
-        if state := request.query_params.get("state"):
-            items = items.filter(state=state)
+        items = items.filter(**read_filters(request.query_params, {"state": ReviewItem.State.values}))
         pages = Pages()
         page = pages.paginate_queryset(items, request, view=self)
         return pages.get_paginated_response(s.ReviewItemSerializer(page, many=True).data)

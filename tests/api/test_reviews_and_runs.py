@@ -73,3 +73,19 @@ def test_another_accounts_review_item_is_not_found(api_a, api_b):
     assert api_b.get(f"/railscore/v1/review-items/{review_id}").status_code == 404
     response = api_b.post(f"/railscore/v1/review-items/{review_id}/decision", {"decision": "approve", "reason": "x"}, format="json")
     assert response.status_code == 404 and ReviewItem.objects.get().state == "pending"
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/railscore/v1/runs?status=AAA", "/railscore/v1/runs?mode=fast", "/railscore/v1/review-items?state=maybe", "/railscore/v1/credits/ledger?kind=gift"],
+)
+def test_a_filter_value_outside_its_set_is_a_400_naming_it(api_a, path):
+    response = api_a.get(path)
+    name = path.split("?")[1].split("=")[0]
+    assert response.status_code == 400 and name in response.json()["details"]
+
+
+def test_known_filter_values_filter(api_a):
+    api_a.post("/railscore/v1/safe-regenerate", {"content": FACTUAL}, format="json")
+    assert api_a.get("/railscore/v1/runs?status=passed").json()["count"] == 1
+    assert api_a.get("/railscore/v1/runs?status=failed").json()["count"] == 0

@@ -39,8 +39,8 @@ EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "50"))
 #
 # negative_data_rejection runs on request bodies (every POST) but not on query strings:
 # like most HTTP APIs, the list endpoints ignore unknown query parameters and fall back
-# to the default page size for a malformed one. (T25 runs it on query strings too; see
-# the report: filters with an out-of-enum value answer 200 with an empty page.)
+# to the default page size for a malformed one. (A filter value outside its enum is a
+# 400: tests/api/test_reviews_and_runs.py.)
 EXCLUDED = [positive_data_acceptance]
 
 
