@@ -37,4 +37,5 @@ def test_the_default_development_settings_are_flagged_by_the_checklist():
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT, env=env, capture_output=True, text=True,
     )
-    assert result.returncode != 0 and "W009" in result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "W009" in result.stdout + result.stderr

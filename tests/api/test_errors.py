@@ -18,7 +18,9 @@ def _assert_envelope(response, status):
     assert response.status_code == status
     assert response["Content-Type"].startswith("application/json")
     body = response.json()
-    assert isinstance(body["error"], str) and body["error"] and CODE.match(body["code"])
+    assert isinstance(body["error"], str)
+    assert body["error"]
+    assert CODE.match(body["code"])
     return body
 
 
@@ -73,7 +75,8 @@ def test_bad_input_is_400_with_field_details_and_changes_nothing(api_a, body, fi
     response = api_a.post(URL, body, format="json")
     details = _assert_envelope(response, 400)["details"]
     assert field in details
-    assert not Run.objects.exists() and not LedgerEntry.objects.filter(kind="hold").exists()
+    assert not Run.objects.exists()
+    assert not LedgerEntry.objects.filter(kind="hold").exists()
 
 
 def test_content_of_exactly_ten_and_ten_thousand_characters_is_accepted(api_a):
@@ -91,12 +94,14 @@ def test_an_internal_error_is_json_without_a_traceback(api_a, monkeypatch):
     client = Client(raise_request_exception=False)
     response = client.post(URL, {"content": FACTUAL}, content_type="application/json", HTTP_AUTHORIZATION=api_a._credentials["HTTP_AUTHORIZATION"])
     body = _assert_envelope(response, 500)
-    assert "secret" not in response.content.decode() and "Traceback" not in body["error"]
+    assert "secret" not in response.content.decode()
+    assert "Traceback" not in body["error"]
 
 
 def test_health_is_free_and_needs_no_key(client, db):
     response = client.get("/health")
-    assert response.status_code == 200 and response.json()["status"] == "healthy"
+    assert response.status_code == 200
+    assert response.json()["status"] == "healthy"
 
 
 def test_config_capabilities_and_dimensions_are_free(api_a, account_a):
@@ -105,9 +110,11 @@ def test_config_capabilities_and_dimensions_are_free(api_a, account_a):
     before = ledger.balance_of(account_a)
     config = api_a.get("/railscore/v1/config").json()
     assert config["application"]["organization"] == account_a.name
-    assert config["policy"]["overallThreshold"] == 7.0 and config["enforcement"]["mode"] == "monitor"
+    assert config["policy"]["overallThreshold"] == 7.0
+    assert config["enforcement"]["mode"] == "monitor"
     caps = api_a.get("/railscore/v1/capabilities").json()
-    assert caps["plan"] == "pro" and caps["limits"]["requests_per_minute"] == 60
+    assert caps["plan"] == "pro"
+    assert caps["limits"]["requests_per_minute"] == 60
     dims = api_a.get("/railscore/v1/dimensions").json()
     assert [d["key"] for d in dims["dimensions"]][:2] == ["fairness", "safety"]
     assert dims["score_bands"][0] == {"band": "Excellent", "min": 9.0}

@@ -14,8 +14,10 @@ def test_a_basic_eval_has_every_field_the_sdk_reads(api_a, account_a):
     result = body["result"]
     assert set(result["rail_score"]) == {"score", "confidence", "summary"}
     assert all({"score", "confidence"} <= set(s) for s in result["dimension_scores"].values())
-    assert "explanation" in result and result["from_cache"] is False
-    assert result["resolved_mode"] == "basic" and body["credits_consumed"] == 1.0
+    assert "explanation" in result
+    assert result["from_cache"] is False
+    assert result["resolved_mode"] == "basic"
+    assert body["credits_consumed"] == 1.0
     assert "issues" not in result["dimension_scores"]["fairness"]
     assert ledger.balance_of(account_a) == before - 1
 
@@ -23,22 +25,26 @@ def test_a_basic_eval_has_every_field_the_sdk_reads(api_a, account_a):
 def test_deep_mode_adds_explanations_and_issues_and_costs_three(api_a):
     body = api_a.post(URL, {"content": HIRING, "mode": "deep"}, format="json").json()
     fairness = body["result"]["dimension_scores"]["fairness"]
-    assert fairness["explanation"] and fairness["issues"]
-    assert body["credits_consumed"] == 3.0 and body["result"]["issues"]
+    assert fairness["explanation"]
+    assert fairness["issues"]
+    assert body["credits_consumed"] == 3.0
+    assert body["result"]["issues"]
 
 
 def test_an_identical_eval_within_minutes_is_served_from_cache_for_free(api_a, account_a):
     api_a.post(URL, {"content": FACTUAL}, format="json")
     before = ledger.balance_of(account_a)
     body = api_a.post(URL, {"content": FACTUAL}, format="json").json()
-    assert body["result"]["from_cache"] is True and body["credits_consumed"] == 0.0
+    assert body["result"]["from_cache"] is True
+    assert body["credits_consumed"] == 0.0
     assert ledger.balance_of(account_a) == before
 
 
 def test_the_cache_is_per_account(api_a, api_b, account_b):
     api_a.post(URL, {"content": FACTUAL}, format="json")
     body = api_b.post(URL, {"content": FACTUAL}, format="json").json()
-    assert body["result"]["from_cache"] is False and body["credits_consumed"] == 1.0
+    assert body["result"]["from_cache"] is False
+    assert body["credits_consumed"] == 1.0
 
 
 def test_a_subset_of_dimensions_costs_less(api_a):
@@ -49,10 +55,12 @@ def test_a_subset_of_dimensions_costs_less(api_a):
 
 def test_auto_mode_escalates_when_the_score_is_close_to_the_threshold(api_a):
     body = api_a.post(URL, {"content": HIRING, "mode": "auto"}, format="json").json()
-    assert body["result"]["escalated"] is True and body["result"]["resolved_mode"] == "deep"
+    assert body["result"]["escalated"] is True
+    assert body["result"]["resolved_mode"] == "deep"
     assert body["credits_consumed"] == 3.0
     clear = api_a.post(URL, {"content": FACTUAL, "mode": "auto"}, format="json").json()
-    assert clear["result"]["escalated"] is False and clear["credits_consumed"] == 1.0
+    assert clear["result"]["escalated"] is False
+    assert clear["credits_consumed"] == 1.0
 
 
 def test_an_enforcing_block_policy_answers_422_policy_blocked(api_a, key_a):
@@ -60,7 +68,8 @@ def test_an_enforcing_block_policy_answers_422_policy_blocked(api_a, key_a):
     project.enforcement, project.enforcement_mode = "block", "enforce"
     project.save()
     response = api_a.post(URL, {"content": HIRING}, format="json")
-    assert response.status_code == 422 and response.json()["code"] == "POLICY_BLOCKED"
+    assert response.status_code == 422
+    assert response.json()["code"] == "POLICY_BLOCKED"
     assert api_a.post(URL, {"content": FACTUAL}, format="json").status_code == 200
 
 
@@ -81,6 +90,7 @@ def test_a_failed_evaluation_releases_its_hold(api_a, account_a, monkeypatch):
     monkeypatch.setattr(evals, "get_evaluator", explode)
     before = ledger.available_of(account_a)
     response = api_a.post(URL, {"content": FACTUAL + " again"}, format="json")
-    assert response.status_code == 500 and response.json()["code"] == "EVALUATION_FAILED"
+    assert response.status_code == 500
+    assert response.json()["code"] == "EVALUATION_FAILED"
     assert ledger.available_of(account_a) == before
     assert LedgerEntry.objects.filter(kind="release").count() == 1

@@ -103,8 +103,10 @@ def test_a_clean_text_passes_at_iteration_zero(api_a, account_a):
         "actualOutputTokens": 0,
     }
     run = Run.objects.get(id=body["runId"])
-    assert run.kind == Run.Kind.EVALGUARD and run.account == account_a
-    assert run.status == "passed" and run.response == body
+    assert run.kind == Run.Kind.EVALGUARD
+    assert run.account == account_a
+    assert run.status == "passed"
+    assert run.response == body
     assert body["credits"] == {
         "consumed": 1.0,
         "breakdown": {"evaluations": 1.0, "regenerations": 0.0, "total": 1.0},
@@ -316,8 +318,10 @@ def test_a_budget_below_the_estimate_is_a_402_before_any_work(api_a, account_a, 
     assert body["code"] == "BUDGET_EXCEEDED"
     assert body["estimatedWorstCaseUsd"] == 0.5  # 0.05 x 4 evaluations + 0.1 x 3 regenerations
     assert body["maxCostUsd"] == 0.4
-    assert _entries(account_a) == entries and ledger.balance_of(account_a) == balance
-    assert not Run.objects.exists() and not Hold.objects.exists()
+    assert _entries(account_a) == entries
+    assert ledger.balance_of(account_a) == balance
+    assert not Run.objects.exists()
+    assert not Hold.objects.exists()
 
 
 def test_a_budget_equal_to_the_estimate_runs(api_a, monkeypatch):
@@ -371,7 +375,8 @@ def test_a_project_of_another_account_or_unknown_is_a_404(api_a, account_a, proj
     response = _post(api_a, projectId=project_id)
     assert response.status_code == 404
     assert response.json()["code"] == "NOT_FOUND"
-    assert not Run.objects.exists() and _entries(account_a) == entries
+    assert not Run.objects.exists()
+    assert _entries(account_a) == entries
 
 
 def test_without_record_history_iteration_texts_are_not_kept(api_a):
@@ -402,7 +407,8 @@ def test_an_idempotent_retry_replays_the_answer_without_charging_again(api_a, ac
     assert second.status_code == first.status_code == 200
     assert second.content == first.content
     assert second["Idempotent-Replayed"] == "true"
-    assert Run.objects.count() == 1 and ledger.balance_of(account_a) == balance
+    assert Run.objects.count() == 1
+    assert ledger.balance_of(account_a) == balance
 
 
 def test_an_idempotent_retry_replays_a_402_too(api_a, monkeypatch):
@@ -411,7 +417,8 @@ def test_an_idempotent_retry_replays_a_402_too(api_a, monkeypatch):
     first = _post(api_a, headers, maxCostUsd=0.5)
     second = _post(api_a, headers, maxCostUsd=0.5)
     assert first.status_code == second.status_code == 402
-    assert second.content == first.content and second["Idempotent-Replayed"] == "true"
+    assert second.content == first.content
+    assert second["Idempotent-Replayed"] == "true"
 
 
 def test_the_same_key_with_another_body_is_a_409(api_a):

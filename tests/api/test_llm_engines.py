@@ -35,7 +35,8 @@ def test_a_loop_on_the_llm_engines_records_calls_tokens_and_cost(api_a, llm_sett
     assert result["status"] == "max_iterations_reached"  # the fake judge always says 6.0
     assert result["iteration_history"][1]["regeneration_model"] == "openai/gpt-4o-mini"
     assert metadata["usage"]["llm_calls"] == fake.hits == 5  # 3 judgements + 2 rewrites
-    assert metadata["usage"]["input_tokens"] > 0 and metadata["usage"]["cost_usd"] > 0
+    assert metadata["usage"]["input_tokens"] > 0
+    assert metadata["usage"]["cost_usd"] > 0
     assert metadata["degraded"] is False
 
 
@@ -52,7 +53,8 @@ def test_a_regenerator_that_fails_answers_500_and_releases_the_hold(api_a, accou
         fake.script = ["ok"]  # the first judgement answers; every rewrite comes back empty
         before = ledger.available_of(account_a)
         response = api_a.post(URL, {"content": HIRING}, format="json")
-    assert response.status_code == 500 and response.json()["code"] == "REGENERATION_FAILED"
+    assert response.status_code == 500
+    assert response.json()["code"] == "REGENERATION_FAILED"
     assert ledger.available_of(account_a) == before
 
 

@@ -15,13 +15,15 @@ def test_runs_list_only_the_accounts_own_runs(api_a, api_b):
     api_a.post("/railscore/v1/safe-regenerate", {"content": FACTUAL}, format="json")
     api_b.post("/railscore/v1/safe-regenerate", {"content": FACTUAL}, format="json")
     body = api_a.get("/railscore/v1/runs").json()
-    assert body["count"] == 1 and body["results"][0]["status"] == "passed"
+    assert body["count"] == 1
+    assert body["results"][0]["status"] == "passed"
 
 
 def test_a_run_detail_has_the_full_iteration_history(api_a):
     req_id = api_a.post("/railscore/v1/safe-regenerate", {"content": HEALTHCARE, "domain": "healthcare"}, format="json").json()["metadata"]["req_id"]
     body = api_a.get(f"/railscore/v1/runs/{req_id}").json()
-    assert body["req_id"] == req_id and len(body["iterations"]) >= 2
+    assert body["req_id"] == req_id
+    assert len(body["iterations"]) >= 2
     assert body["iterations"][1]["rail_prompt"]["user_prompt"]
 
 
@@ -30,25 +32,30 @@ def test_another_accounts_run_looks_exactly_like_a_missing_one(api_a, api_b, pat
     req_id = api_a.post("/railscore/v1/safe-regenerate", {"content": FACTUAL}, format="json").json()["metadata"]["req_id"]
     theirs = api_b.get(path.format(id=req_id))
     missing = api_b.get(path.format(id="00000000-0000-0000-0000-000000000000"))
-    assert theirs.status_code == missing.status_code == 404 and theirs.json() == missing.json()
+    assert theirs.status_code == missing.status_code == 404
+    assert theirs.json() == missing.json()
 
 
 def test_a_review_item_can_be_read_and_decided_with_a_reason(api_a):
     review_id = _critical(api_a)
     item = api_a.get(f"/railscore/v1/review-items/{review_id}").json()
-    assert item["state"] == "pending" and item["served_content"] is None
+    assert item["state"] == "pending"
+    assert item["served_content"] is None
     response = api_a.post(f"/railscore/v1/review-items/{review_id}/decision", {"decision": "reject", "reason": "Incites violence."}, format="json")
     assert response.status_code == 200
     decided = response.json()
-    assert decided["state"] == "rejected" and decided["decision_reason"] == "Incites violence."
-    assert decided["decided_by"].startswith("key rail_") and decided["decided_at"]
+    assert decided["state"] == "rejected"
+    assert decided["decision_reason"] == "Incites violence."
+    assert decided["decided_by"].startswith("key rail_")
+    assert decided["decided_at"]
 
 
 def test_a_rewrite_is_scored_stored_and_served(api_a):
     review_id = _critical(api_a)
     safe = "Please keep discussions about immigration respectful; violence is never acceptable."
     body = api_a.post(f"/railscore/v1/review-items/{review_id}/decision", {"decision": "rewrite", "reason": "Rewritten safely.", "content": safe}, format="json").json()
-    assert body["state"] == "rewritten" and body["served_content"] == safe
+    assert body["state"] == "rewritten"
+    assert body["served_content"] == safe
     assert body["rewritten_evaluation"]["score"] > 5
 
 
@@ -57,7 +64,8 @@ def test_a_decided_item_cannot_be_decided_again(api_a):
     url = f"/railscore/v1/review-items/{review_id}/decision"
     api_a.post(url, {"decision": "approve", "reason": "Context makes it fine."}, format="json")
     again = api_a.post(url, {"decision": "reject", "reason": "Changed my mind."}, format="json")
-    assert again.status_code == 409 and ReviewItem.objects.get().state == "approved"
+    assert again.status_code == 409
+    assert ReviewItem.objects.get().state == "approved"
 
 
 def test_a_decision_needs_a_reason_and_a_known_verdict(api_a):
@@ -72,7 +80,8 @@ def test_another_accounts_review_item_is_not_found(api_a, api_b):
     review_id = _critical(api_a)
     assert api_b.get(f"/railscore/v1/review-items/{review_id}").status_code == 404
     response = api_b.post(f"/railscore/v1/review-items/{review_id}/decision", {"decision": "approve", "reason": "x"}, format="json")
-    assert response.status_code == 404 and ReviewItem.objects.get().state == "pending"
+    assert response.status_code == 404
+    assert ReviewItem.objects.get().state == "pending"
 
 
 @pytest.mark.parametrize(
@@ -82,7 +91,8 @@ def test_another_accounts_review_item_is_not_found(api_a, api_b):
 def test_a_filter_value_outside_its_set_is_a_400_naming_it(api_a, path):
     response = api_a.get(path)
     name = path.split("?")[1].split("=")[0]
-    assert response.status_code == 400 and name in response.json()["details"]
+    assert response.status_code == 400
+    assert name in response.json()["details"]
 
 
 def test_known_filter_values_filter(api_a):

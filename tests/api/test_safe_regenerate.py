@@ -22,15 +22,18 @@ def test_the_seed_request_passes_with_the_seed_response_shape(api_a, account_a):
     assert response.status_code == 200
     body = response.json()
     result = body["result"]
-    assert result["status"] == "passed" and result["best_iteration"] >= 1
+    assert result["status"] == "passed"
+    assert result["best_iteration"] >= 1
     assert result["original_content"] == HEALTHCARE
     assert set(result["best_scores"]) == {"rail_score", "dimension_scores", "thresholds_met"}
     assert set(result["best_scores"]["rail_score"]) == {"score", "confidence", "summary"}
     assert result["iteration_history"][0]["improvement_from_previous"] == 0.0
     assert {"safety", "reliability"} <= set(result["iteration_history"][0]["failing_dimensions"])
-    assert result["content"] == result["best_content"] and result["passed"] is True
+    assert result["content"] == result["best_content"]
+    assert result["passed"] is True
     assert body["metadata"]["total_iterations"] == len(result["iteration_history"])
-    assert body["metadata"]["mode"] == "basic" and body["metadata"]["req_id"]
+    assert body["metadata"]["mode"] == "basic"
+    assert body["metadata"]["req_id"]
     breakdown = body["credits_breakdown"]
     assert breakdown["total"] == breakdown["evaluations"] + breakdown["regenerations"] == body["credits_consumed"]
 
@@ -45,7 +48,8 @@ def test_credits_consumed_match_the_ledger_to_the_cent(api_a, account_a):
 
 def test_a_passing_text_costs_one_evaluation_and_releases_the_rest(api_a, account_a):
     body = _post(api_a, content=FACTUAL).json()
-    assert body["result"]["status"] == "passed" and body["credits_consumed"] == 1.0
+    assert body["result"]["status"] == "passed"
+    assert body["credits_consumed"] == 1.0
     release = LedgerEntry.objects.get(reference=body["metadata"]["req_id"], kind="release")
     assert release.held_change == Decimal("-9.00")
 
@@ -53,8 +57,10 @@ def test_a_passing_text_costs_one_evaluation_and_releases_the_rest(api_a, accoun
 def test_the_seed_000_aliases_work_on_the_wire(api_a):
     body = _post(api_a, content=HIRING, prompt="What hiring criteria should I use?", threshold=7.0, max_iterations=3).json()
     result = body["result"]
-    assert result["passed"] is True and result["iterations_taken"] >= 1
-    assert result["final_score"] >= 7.0 and "Ivy League graduates." not in result["content"]
+    assert result["passed"] is True
+    assert result["iterations_taken"] >= 1
+    assert result["final_score"] >= 7.0
+    assert "Ivy League graduates." not in result["content"]
 
 
 def test_critical_content_answers_422_with_a_review_item(api_a, account_a):
@@ -62,10 +68,13 @@ def test_critical_content_answers_422_with_a_review_item(api_a, account_a):
     response = _post(api_a, content=VIOLENT)
     assert response.status_code == 422
     body = response.json()
-    assert body["code"] == "RAIL_CRITICAL_CONTENT" and body["requires_human_review"] is True
-    assert body["credits_consumed"] == 1.0 and ledger.balance_of(account_a) == before - 1
+    assert body["code"] == "RAIL_CRITICAL_CONTENT"
+    assert body["requires_human_review"] is True
+    assert body["credits_consumed"] == 1.0
+    assert ledger.balance_of(account_a) == before - 1
     item = ReviewItem.objects.get(id=body["review_id"])
-    assert item.state == "pending" and item.account == account_a
+    assert item.state == "pending"
+    assert item.account == account_a
     assert set(body["evaluation"]) == {"rail_score", "dimension_scores", "failing_dimensions"}
 
 
@@ -77,7 +86,8 @@ def test_a_short_balance_answers_402_and_changes_nothing(db):
     assert response.json() == {
         "error": response.json()["error"], "code": "INSUFFICIENT_CREDITS", "balance": 9.99, "required": 10.0,
     }
-    assert not Run.objects.exists() and ledger.balance_of(account) == Decimal("9.99")
+    assert not Run.objects.exists()
+    assert ledger.balance_of(account) == Decimal("9.99")
 
 
 def test_deep_mode_on_a_free_plan_is_403(db):
@@ -86,20 +96,24 @@ def test_deep_mode_on_a_free_plan_is_403(db):
     account = AccountFactory(credits=100, plan=default_plan("free"))
     client = client_for(APIKeyFactory(project=ProjectFactory(account=account)))
     response = _post(client, content=FACTUAL, mode="deep")
-    assert response.status_code == 403 and response.json()["code"] == "INSUFFICIENT_TIER"
+    assert response.status_code == 403
+    assert response.json()["code"] == "INSUFFICIENT_TIER"
 
 
 def test_an_unknown_regeneration_model_is_400_before_any_hold(api_a, account_a):
     response = _post(api_a, content=FACTUAL, regeneration_model="acme/unknown-9000")
-    assert response.status_code == 400 and "regeneration_model" in response.json()["details"]
+    assert response.status_code == 400
+    assert "regeneration_model" in response.json()["details"]
     assert not LedgerEntry.objects.filter(kind="hold").exists()
 
 
 def test_a_dry_run_prices_the_worst_case_without_charging(api_a, account_a):
     before = ledger.balance_of(account_a)
     body = _post(api_a, content=FACTUAL, mode="deep", max_regenerations=3, dry_run=True).json()
-    assert body["worst_case_credits"] == 18.0 and body["worst_case_usd"] == 0.0
-    assert ledger.balance_of(account_a) == before and not Run.objects.exists()
+    assert body["worst_case_credits"] == 18.0
+    assert body["worst_case_usd"] == 0.0
+    assert ledger.balance_of(account_a) == before
+    assert not Run.objects.exists()
 
 
 def test_an_async_request_answers_202_and_the_job_reports_the_result(api_a, django_capture_on_commit_callbacks):

@@ -144,10 +144,12 @@ def test_eval_basic_parses_into_the_sdk_dataclasses(client, pro_key):
     assert result.rail_score.summary.startswith("RAIL Score: ")
     assert set(result.dimension_scores) == set(DIMENSIONS)
     for dimension in result.dimension_scores.values():
-        assert 0.0 <= dimension.score <= 10.0 and 0.0 <= dimension.confidence <= 1.0
+        assert 0.0 <= dimension.score <= 10.0
+        assert 0.0 <= dimension.confidence <= 1.0
         assert dimension.explanation is None  # basic: no explanations unless asked
     assert result.from_cache is False
-    assert isinstance(result.explanation, str) and result.explanation
+    assert isinstance(result.explanation, str)
+    assert result.explanation
     assert _balance(pro_key) == before - Decimal("1.0")
 
     again = client.eval(content=FACTUAL, mode="basic")
@@ -174,7 +176,8 @@ def test_eval_basic_with_a_subset_weights_and_suggestions(client):
         1,
     )
     assert result.rail_score.score == pytest.approx(expected, abs=0.051)
-    assert result.issues and {i.dimension for i in result.issues} <= {"safety", "reliability"}
+    assert result.issues
+    assert {i.dimension for i in result.issues} <= {"safety", "reliability"}
     assert all(isinstance(i.description, str) and i.description for i in result.issues)
     assert result.improvement_suggestions
 
@@ -185,7 +188,8 @@ def test_eval_deep_on_a_pro_key_has_explanations_and_issues(client, pro_key):
     result = client.eval(content=HEALTHCARE, mode="deep", domain="healthcare")
     assert set(result.dimension_scores) == set(DIMENSIONS)
     for dimension in result.dimension_scores.values():
-        assert isinstance(dimension.explanation, str) and dimension.explanation
+        assert isinstance(dimension.explanation, str)
+        assert dimension.explanation
         assert isinstance(dimension.issues, list)
         assert all(isinstance(issue, str) for issue in dimension.issues)
     assert result.dimension_scores["safety"].issues  # the dosage directive
@@ -210,24 +214,30 @@ def test_safe_regenerate_server_mode(client, pro_key):
     assert isinstance(result, SafeRegenerateResult)
     assert result.status == "passed"
     assert result.original_content == HEALTHCARE
-    assert result.best_content and result.best_content != HEALTHCARE
-    assert result.best_iteration is not None and result.best_iteration > 0
+    assert result.best_content
+    assert result.best_content != HEALTHCARE
+    assert result.best_iteration is not None
+    assert result.best_iteration > 0
     assert result.best_scores["rail_score"]["score"] >= 7.0
     assert result.best_scores["thresholds_met"]["all_passed"] is True
 
     history = result.iteration_history
     assert [record.iteration for record in history] == list(range(len(history)))
-    assert history[0].content == HEALTHCARE and history[0].rail_prompt is None
+    assert history[0].content == HEALTHCARE
+    assert history[0].rail_prompt is None
     assert {"safety", "reliability"} <= set(history[0].failing_dimensions)
     assert history[0].thresholds_met is False
     for record in history[1:]:
         assert record.regeneration_model  # the model that ran: here the embedded rewriter
         assert set(record.rail_prompt) >= {"system_prompt", "user_prompt", "temperature"}
-        assert record.latency_ms is not None and record.latency_ms >= 0
-        assert "rail_score" in record.scores and "dimension_scores" in record.scores
+        assert record.latency_ms is not None
+        assert record.latency_ms >= 0
+        assert "rail_score" in record.scores
+        assert "dimension_scores" in record.scores
     assert history[result.best_iteration].content == result.best_content
 
-    assert result.metadata.req_id and result.metadata.mode == "basic"
+    assert result.metadata.req_id
+    assert result.metadata.mode == "basic"
     assert result.metadata.total_iterations == len(history)
     assert result.metadata.total_latency_ms is not None
     regenerations = len(history) - 1
@@ -242,7 +252,8 @@ def test_safe_regenerate_that_passes_at_once_costs_one_evaluation(client, pro_ke
     before = _balance(pro_key)
     result = client.safe_regenerate(content=FACTUAL)
     assert result.status == "passed"
-    assert result.best_iteration == 0 and result.best_content == FACTUAL
+    assert result.best_iteration == 0
+    assert result.best_content == FACTUAL
     assert len(result.iteration_history) == 1
     assert result.credits_consumed == 1.0
     assert _balance(pro_key) == before - Decimal("1.0")
@@ -258,13 +269,16 @@ def test_safe_regenerate_external_mode_then_continue_to_a_final_status(client, p
         thresholds={"dimensions": {"safety": 8.0, "reliability": 8.0}},
     )
     assert started.status == "awaiting_regeneration"
-    assert started.session_id and started.session_id.startswith("sr_")
+    assert started.session_id
+    assert started.session_id.startswith("sr_")
     assert started.iteration == 0
     assert started.iterations_remaining == 3
     assert started.current_scores["rail_score"]["score"] < 10
     assert "safety" in started.current_scores["thresholds_met"]["dimension_results"]
     prompt = started.rail_prompt
-    assert prompt is not None and prompt.system_prompt and prompt.user_prompt
+    assert prompt is not None
+    assert prompt.system_prompt
+    assert prompt.user_prompt
     assert HEALTHCARE in prompt.user_prompt  # the content is quoted as data
     assert started.credits_consumed == 1.0  # one evaluation; the client regenerates
 
@@ -282,7 +296,8 @@ def test_safe_regenerate_external_mode_then_continue_to_a_final_status(client, p
     assert result.credits_consumed == pytest.approx(2.0)
     assert _balance(pro_key) == before - Decimal("2.0")
     run = Run.objects.get(session_id=started.session_id)
-    assert run.status == "passed" and run.external
+    assert run.status == "passed"
+    assert run.external
 
 
 def test_external_mode_that_never_passes_ends_at_max_iterations(client):
@@ -302,7 +317,8 @@ def test_external_mode_that_never_passes_ends_at_max_iterations(client):
         )
         statuses.append(result.status)
     assert statuses == ["awaiting_regeneration", "max_iterations_reached"]
-    assert result.best_content == HEALTHCARE and result.best_iteration == 0
+    assert result.best_content == HEALTHCARE
+    assert result.best_iteration == 0
     assert len(result.iteration_history) == 3
     # a finished session answers with its final result again
     again = client.safe_regenerate_continue(
@@ -341,7 +357,8 @@ def test_get_config_carries_the_project_policy(live_server):
     assert policy.dimension_weights == {"safety": 50, "reliability": 50}
     assert policy.safe_regenerate == {"enabled": True, "maxAttempts": 4, "fallback": "human_review"}
     assert policy.locked is True
-    assert config.enforcement.active is True and config.enforcement.mode == "enforce"
+    assert config.enforcement.active is True
+    assert config.enforcement.mode == "enforce"
 
 
 def test_get_config_defaults(client, pro_key):
@@ -350,7 +367,8 @@ def test_get_config_defaults(client, pro_key):
     assert config.policy.eval_mode == "basic"
     assert config.policy.overall_threshold == 7.0
     assert config.policy.locked is False
-    assert config.enforcement.active is False and config.enforcement.mode == "monitor"
+    assert config.enforcement.active is False
+    assert config.enforcement.mode == "monitor"
 
 
 def test_get_capabilities_reflects_the_plan(live_server, client):
@@ -383,8 +401,10 @@ def test_get_dimensions_lists_the_eight_with_weights_thresholds_and_bands(live_s
 
     key = _key(thresholds={"dimensions": {"safety": 9.0}}, weights={"safety": 100})
     custom = {d["key"]: d for d in _sdk(live_server, key).get_dimensions().dimensions}
-    assert custom["safety"]["threshold"] == 9.0 and custom["safety"]["weight"] == 100.0
-    assert custom["privacy"]["threshold"] == 7.0 and custom["privacy"]["weight"] == 0.0
+    assert custom["safety"]["threshold"] == 9.0
+    assert custom["safety"]["weight"] == 100.0
+    assert custom["privacy"]["threshold"] == 7.0
+    assert custom["privacy"]["weight"] == 0.0
 
 
 # --- every error status arrives as the SDK's typed exception -----------------------------
@@ -428,7 +448,8 @@ def test_400_is_a_validation_error(client, pro_key, call):
     error = raised.value
     assert error.status_code == 400
     assert error.response["code"] == "VALIDATION_ERROR"
-    assert error.message == error.response["error"] and error.message
+    assert error.message == error.response["error"]
+    assert error.message
     assert error.response.get("details")
     assert _balance(pro_key) == before  # nothing charged
 
@@ -465,7 +486,8 @@ def test_402_is_an_insufficient_credits_error_with_balance_and_required(live_ser
     with pytest.raises(InsufficientCreditsError) as raised:
         client.safe_regenerate(content=HEALTHCARE, max_regenerations=3)  # worst case 4 + 6
     error = raised.value
-    assert error.status_code == 402 and error.response["code"] == "INSUFFICIENT_CREDITS"
+    assert error.status_code == 402
+    assert error.response["code"] == "INSUFFICIENT_CREDITS"
     assert error.balance == 2.5
     assert error.required == 10.0
     with pytest.raises(InsufficientCreditsError) as raised:
@@ -479,7 +501,8 @@ def test_402_with_no_credits_at_all(live_server):
     client = _sdk(live_server, _key(credits=0))
     with pytest.raises(InsufficientCreditsError) as raised:
         client.eval(content=FACTUAL)
-    assert raised.value.balance == 0.0 and raised.value.required == 1.0
+    assert raised.value.balance == 0.0
+    assert raised.value.required == 1.0
 
 
 def test_403_deep_mode_on_a_free_plan_is_an_insufficient_tier_error(live_server):
@@ -527,7 +550,8 @@ def test_422_critical_content_is_a_content_too_harmful_error(client, pro_key):
     assert body["evaluation"]["rail_score"]["score"] < 3.0
     assert {"safety", "privacy"} <= set(body["evaluation"]["failing_dimensions"])
     item = ReviewItem.objects.get(id=body["review_id"])
-    assert item.state == ReviewItem.State.PENDING and item.content == VIOLENT
+    assert item.state == ReviewItem.State.PENDING
+    assert item.content == VIOLENT
     assert _balance(pro_key) == before - Decimal("1.0")
 
 

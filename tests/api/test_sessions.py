@@ -27,7 +27,8 @@ def test_an_external_session_awaits_regeneration_with_a_prompt(api_a):
     result = _start(api_a)
     assert result["status"] == "awaiting_regeneration"
     assert result["session_id"].startswith("sr_")
-    assert result["iteration"] == 0 and result["iterations_remaining"] == 3
+    assert result["iteration"] == 0
+    assert result["iterations_remaining"] == 3
     assert HIRING in result["rail_prompt"]["user_prompt"]
     assert set(result["current_scores"]) == {"rail_score", "dimension_scores", "thresholds_met"}
 
@@ -56,7 +57,8 @@ def test_a_finished_session_answers_its_final_result_again_without_charging(api_
     first = api_a.post(CONTINUE, {"session_id": session, "regenerated_content": FIXED}, format="json").json()
     balance = ledger.balance_of(account_a)
     again = api_a.post(CONTINUE, {"session_id": session, "regenerated_content": FIXED}, format="json").json()
-    assert again == first and ledger.balance_of(account_a) == balance
+    assert again == first
+    assert ledger.balance_of(account_a) == balance
 
 
 def test_a_session_expires_after_fifteen_minutes(api_a, account_a):
@@ -67,7 +69,8 @@ def test_a_session_expires_after_fifteen_minutes(api_a, account_a):
     Run.objects.filter(session_id=session).update(expires_at=timezone.now() - timedelta(seconds=1))
     balance = ledger.balance_of(account_a)
     response = api_a.post(CONTINUE, {"session_id": session, "regenerated_content": FIXED}, format="json")
-    assert response.status_code == 410 and response.json()["code"] == "SESSION_EXPIRED"
+    assert response.status_code == 410
+    assert response.json()["code"] == "SESSION_EXPIRED"
     assert ledger.balance_of(account_a) == balance
 
 

@@ -144,7 +144,8 @@ def test_seed_demo_creates_a_working_demo_and_a_second_run_keeps_it():
     password = re.search(r"password: (\S+)", first)[1]
     raw = KEY.search(first)[0]
     admin = get_user_model().objects.get(username="admin")
-    assert admin.is_superuser and admin.check_password(password)
+    assert admin.is_superuser
+    assert admin.check_password(password)
     key = keys.verify_key(raw)
     account = key.project.account
     assert (account.name, account.plan.slug, key.project.slug) == ("Demo", "pro", "demo")
@@ -156,5 +157,6 @@ def test_seed_demo_creates_a_working_demo_and_a_second_run_keeps_it():
     assert snapshot() == before
     assert "Admin login: admin" in second
     assert "python manage.py createapikey --project demo" in second
-    assert password not in second and not KEY.search(second)
+    assert password not in second
+    assert not KEY.search(second)
     assert keys.verify_key(raw) == key

@@ -68,7 +68,8 @@ def test_alice_creates_a_key_copies_it_uses_it_and_revokes_it(
 
     row.locator("text=Revoke").click()
     expect(page.locator("#keys-panel .messages")).to_contain_text("is revoked")
-    assert page.confirms and "Claims worker" in page.confirms[0]
+    assert page.confirms
+    assert "Claims worker" in page.confirms[0]
     expect(page.locator("tr", has_text="Claims worker").locator(".badge")).to_contain_text(
         "revoked"
     )
@@ -81,7 +82,8 @@ def test_dismissing_the_confirmation_keeps_the_key(page, live_server, login, tea
     login("alice")
     page.goto(f"{live_server.url}/keys/")
     page.locator("tr", has_text=team["key"].name).locator("text=Revoke").click()
-    assert page.dialogs and team["key"].name in page.dialogs[0]  # the fixture dismisses it
+    assert page.dialogs
+    assert team["key"].name in page.dialogs[0]
     assert verify(live_server, team["key"].raw) == 200
     assert console_errors == []
 
@@ -91,7 +93,9 @@ def test_a_reviewer_cannot_open_the_keys_or_credits_pages(
 ):
     login("bob")
     links = page.locator("nav.nav a").all_inner_texts()
-    assert "API keys" not in links and "Credits" not in links and "Projects" not in links
+    assert "API keys" not in links
+    assert "Credits" not in links
+    assert "Projects" not in links
     for path in ("/keys/", "/credits/", "/projects/"):
         response = page.goto(f"{live_server.url}{path}")
         assert response.status == 403
@@ -153,7 +157,8 @@ def test_alice_edits_a_policy_sees_an_error_then_saves(
     page.click("text=Save policy")
     expect(page.locator("#weights_errors")).to_contain_text("Weights must sum to 100 (got 90)")
     project = Project.objects.get(pk=team["project"].pk)
-    assert project.weights == {} and project.domain == "general"
+    assert project.weights == {}
+    assert project.domain == "general"
 
     page.fill('input[name="weight_fairness"]', "10")
     page.check('input[name="locked"]')
@@ -162,7 +167,8 @@ def test_alice_edits_a_policy_sees_an_error_then_saves(
     expect(page.locator(".api-view pre")).to_contain_text('"locked": true')
     project.refresh_from_db()
     assert project.weights == {"fairness": 10.0, "safety": 50.0, "privacy": 40.0}
-    assert project.thresholds["dimensions"] == {"safety": 8.5} and project.locked
+    assert project.thresholds["dimensions"] == {"safety": 8.5}
+    assert project.locked
     assert project.domain == "healthcare"
     page.evaluate("window.scrollTo(0, 0)")
     shot("project-edit")

@@ -52,8 +52,10 @@ def test_alice_submits_content_and_watches_it_pass(
     page.wait_for_function("window.scrollY === 0")
     shot("playground-result")
     run = Run.objects.get()
-    assert run.status == "passed" and run.created_by == team["alice"]
-    assert console_errors == [] and page.dialogs == []
+    assert run.status == "passed"
+    assert run.created_by == team["alice"]
+    assert console_errors == []
+    assert page.dialogs == []
 
 
 def test_validation_errors_show_beside_their_fields(page, live_server, login, team, console_errors):
@@ -64,7 +66,8 @@ def test_validation_errors_show_beside_their_fields(page, live_server, login, te
     page.click("button[type=submit]")
     expect(page.locator("#id_content_error")).to_contain_text("between 10 and 10000 characters")
     expect(page.locator("#weights-error")).to_contain_text("Weights must sum to 100")
-    assert Run.objects.count() == 0 and console_errors == []
+    assert Run.objects.count() == 0
+    assert console_errors == []
 
 
 def test_script_in_content_shows_as_text_and_opens_no_dialog(
@@ -81,7 +84,8 @@ def test_script_in_content_shows_as_text_and_opens_no_dialog(
     )
     expect(page.locator(".content.diff")).to_contain_text("<script>alert(1)</script>")
     assert page.locator(".content img").count() == 0
-    assert page.dialogs == [] and console_errors == []
+    assert page.dialogs == []
+    assert console_errors == []
 
 
 def test_the_run_detail_shows_the_diff_and_both_charts(
@@ -98,7 +102,8 @@ def test_the_run_detail_shows_the_diff_and_both_charts(
     page.locator("details.prompt summary").first.click()
     expect(page.locator("details.prompt pre").first).to_be_visible()
     shot("run-detail")
-    assert console_errors == [] and page.dialogs == []
+    assert console_errors == []
+    assert page.dialogs == []
 
 
 def test_the_run_detail_polls_while_running_and_reloads_when_done(
@@ -112,7 +117,8 @@ def test_the_run_detail_polls_while_running_and_reloads_when_done(
     runs.execute_run(run.id, progress=True)  # a worker finishes it meanwhile
     expect(page.locator(".content.diff")).to_be_visible(timeout=10_000)
     expect(page.locator('.chart[data-figure="fig-score"] .main-svg').first).to_be_visible()
-    assert page.locator("[hx-trigger]").count() == 0 and console_errors == []
+    assert page.locator("[hx-trigger]").count() == 0
+    assert console_errors == []
 
 
 def test_the_runs_list_filters_and_draws_its_charts(
@@ -137,4 +143,5 @@ def test_the_runs_list_filters_and_draws_its_charts(
     page.click("text=Filter")
     expect(page.locator("table.runs tbody tr")).to_have_count(2)
     assert "status=passed" in page.url
-    assert console_errors == [] and page.dialogs == []
+    assert console_errors == []
+    assert page.dialogs == []

@@ -85,7 +85,8 @@ def test_a_reviewer_filters_the_queue_opens_an_item_and_decides_it(
         "Incites violence against a group and doxxes a person."
     )
     queue.refresh_from_db()
-    assert queue.state == "rejected" and queue.decided_by == team["bob"]
+    assert queue.state == "rejected"
+    assert queue.decided_by == team["bob"]
     assert console_errors == []
 
 
@@ -136,4 +137,5 @@ def test_user_text_shows_as_text_and_opens_no_dialog(
     expect(page.locator("#decision-panel .why")).to_have_text(XSS)
     page.reload()
     expect(page.locator("#decision-panel .why")).to_have_text(XSS)
-    assert page.dialogs == [] and console_errors == []
+    assert page.dialogs == []
+    assert console_errors == []

@@ -101,8 +101,10 @@ def test_an_async_job_answers_202_then_reports_each_iteration_and_its_result(
     assert running & set(range(1, done[-1])), f"no intermediate progress seen: {done}"
 
     run = Run.objects.get(id=job["job_id"])
-    assert body["status"] == run.status == "passed" and run.attempts == 1
-    assert body["result"] == run.response and body["result"]["metadata"]["req_id"] == job["job_id"]
+    assert body["status"] == run.status == "passed"
+    assert run.attempts == 1
+    assert body["result"] == run.response
+    assert body["result"]["metadata"]["req_id"] == job["job_id"]
     stored = list(
         run.iterations.order_by("index").values("index", "score", "passed", "failing_dimensions")
     )
@@ -146,7 +148,10 @@ def test_a_job_is_enqueued_only_when_its_transaction_commits(key_a, broker):  # 
             assert broker.llen(queue) == 1
         headers = json.loads(broker.lindex(queue, 0))["headers"]
         assert (
-            headers["task"] == "regen.tasks.execute_run_task" and str(run.id) in headers["argsrepr"]
+            headers["task"] == "regen.tasks.execute_run_task"
+        )
+        assert (
+            str(run.id) in headers["argsrepr"]
         )
     finally:
         forget_queue(broker, queue)
@@ -183,7 +188,8 @@ def test_a_job_killed_mid_task_is_redelivered_and_completes_exactly_once(
     wait_for(
         lambda: pending_messages(broker, queue) == 0, timeout=10, what="the message to be acked"
     )
-    assert run.status == "max_iterations_reached" and run.attempts == 2
+    assert run.status == "max_iterations_reached"
+    assert run.attempts == 2
     assert list(run.iterations.order_by("index").values_list("index", flat=True)) == [0, 1, 2]
     assert ReviewItem.objects.filter(run=run).count() == 1
     assert ledger_kinds(run.id) == {"hold": 1, "charge": 1}  # it used its whole worst case
@@ -221,7 +227,8 @@ def test_a_job_that_always_kills_its_worker_fails_after_three_attempts_and_relea
     wait_for(
         lambda: pending_messages(broker, queue) == 0, timeout=10, what="the message to be acked"
     )
-    assert run.status == "failed" and run.attempts == MAX_ATTEMPTS == 3, run.error
+    assert run.status == "failed", run.error
+    assert run.attempts == MAX_ATTEMPTS == 3
     assert Hold.objects.get(reference=run.req_id).state == Hold.State.RELEASED
     assert ledger_kinds(run.id) == {"hold": 1, "release": 1}
     assert ledger.balance_of(caller.account) == ledger.available_of(caller.account) == start

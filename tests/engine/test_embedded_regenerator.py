@@ -87,7 +87,8 @@ def test_seed_health_answer_sends_the_reader_to_a_professional_without_a_dosage(
         domain="healthcare",
     )
 
-    assert "mg" not in out and "twice daily" not in out
+    assert "mg" not in out
+    assert "twice daily" not in out
     assert "No need to see a doctor" not in out
     assert "condition X" in out
     assert "qualified healthcare professional" in out
@@ -100,7 +101,8 @@ def test_seed_health_answer_is_repaired_when_the_issues_carry_no_spans() -> None
 
     out = regenerate(SEED_HEALTH, failing=("safety", "reliability"), issues=issues)
 
-    assert "500mg" not in out and "twice daily" not in out
+    assert "500mg" not in out
+    assert "twice daily" not in out
     assert "condition X" in out
     assert "consult a qualified healthcare professional" in out
 

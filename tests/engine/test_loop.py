@@ -44,7 +44,8 @@ def test_the_seed_worked_example_costs_seven_credits():
     loop, _, _ = _run(script, ["second", "third"])
     result = loop_result(loop)
     assert loop.credits_breakdown["total"] == Decimal("7.0")
-    assert result["iterations_taken"] == 2 and result["passed"] is True
+    assert result["iterations_taken"] == 2
+    assert result["passed"] is True
     assert result["content"] == result["best_content"] == "third"
     assert result["final_score"] == 8.1
 
@@ -70,7 +71,8 @@ def test_critical_content_stops_at_iteration_zero():
     assert loop.status == "critical"
     assert regenerator.requests == []
     body = critical_body(loop, review_id="rev_1")
-    assert body["code"] == "RAIL_CRITICAL_CONTENT" and body["credits_consumed"] == 1.0
+    assert body["code"] == "RAIL_CRITICAL_CONTENT"
+    assert body["credits_consumed"] == 1.0
     assert body["evaluation"]["failing_dimensions"] == list(body["evaluation"]["dimension_scores"])
 
 
@@ -152,7 +154,8 @@ def test_the_result_has_every_contract_field_and_per_iteration_details():
     record = result["iteration_history"][1]
     assert set(record) >= {"iteration", "content", "scores", "thresholds_met", "failing_dimensions",
                            "improvement_from_previous", "latency_ms", "rail_prompt", "regeneration_model"}
-    assert record["rail_prompt"]["user_prompt"] and record["regeneration_model"] == "test/scripted"
+    assert record["rail_prompt"]["user_prompt"]
+    assert record["regeneration_model"] == "test/scripted"
     assert result["iteration_history"][0]["improvement_from_previous"] == 0.0
 
 

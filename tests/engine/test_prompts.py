@@ -30,9 +30,13 @@ def test_it_names_the_failing_dimensions_with_their_scores_and_issues():
 def test_it_carries_the_domain_context_and_policy_hint():
     prompt = _prompt(context="Patient portal", prompt="What should I take?", policy_hint="Formal tone")
     text = prompt.user_prompt
-    assert "Domain: healthcare" in text and "never give dosages" in text
-    assert "Patient portal" in text and "What should I take?" in text and "Formal tone" in text
-    assert prompt.system_prompt == SYSTEM_PROMPT and 0 <= prompt.temperature <= 1
+    assert "Domain: healthcare" in text
+    assert "never give dosages" in text
+    assert "Patient portal" in text
+    assert "What should I take?" in text
+    assert "Formal tone" in text
+    assert prompt.system_prompt == SYSTEM_PROMPT
+    assert 0 <= prompt.temperature <= 1
 
 
 def test_the_content_is_quoted_between_nonce_delimiters():
@@ -56,4 +60,6 @@ def test_a_fresh_nonce_is_drawn_for_every_prompt():
 
 def test_the_temperature_rises_with_each_attempt_within_bounds():
     temps = [_prompt(attempt=n).temperature for n in range(1, 8)]
-    assert temps == sorted(temps) and temps[0] < temps[1] and max(temps) <= 0.7
+    assert temps == sorted(temps)
+    assert temps[0] < temps[1]
+    assert max(temps) <= 0.7

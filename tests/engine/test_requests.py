@@ -18,9 +18,11 @@ def _invalid(**fields):
 
 def test_defaults_follow_the_contract():
     request = parse_regenerate_request({"content": GOOD})
-    assert request.mode == "basic" and request.max_regenerations == 3
+    assert request.mode == "basic"
+    assert request.max_regenerations == 3
     assert request.thresholds == Thresholds()
-    assert request.domain == "general" and request.regeneration_model == "RAIL_Safe_LLM"
+    assert request.domain == "general"
+    assert request.regeneration_model == "RAIL_Safe_LLM"
     assert len(request.dimensions) == 8
 
 
@@ -78,14 +80,16 @@ def test_weights_within_the_tolerance_are_accepted():
 def test_the_seed_000_aliases_are_understood():
     request = parse_regenerate_request({"content": GOOD, "threshold": 8.0, "max_iterations": 2, "prompt": "Why?"})
     assert request.thresholds.overall_score == 8.0
-    assert request.max_regenerations == 2 and request.prompt == "Why?"
+    assert request.max_regenerations == 2
+    assert request.prompt == "Why?"
     assert parse_regenerate_request({"content": GOOD, "user_query": "Q"}).prompt == "Q"
 
 
 def test_thresholds_as_a_number_or_a_flat_map_of_dimensions():
     assert parse_regenerate_request({"content": GOOD, "thresholds": 6.5}).thresholds.overall_score == 6.5
     flat = parse_regenerate_request({"content": GOOD, "thresholds": {"safety": 8.0}}).thresholds
-    assert flat.dimensions == {"safety": 8.0} and flat.overall_score == 7.0
+    assert flat.dimensions == {"safety": 8.0}
+    assert flat.overall_score == 7.0
 
 
 def test_a_dimensions_list_selects_what_is_evaluated_in_dimension_order():
@@ -95,7 +99,8 @@ def test_a_dimensions_list_selects_what_is_evaluated_in_dimension_order():
 
 def test_a_policy_hint_object_can_route_failures_to_human_review():
     request = parse_regenerate_request({"content": GOOD, "policy_hint": {"on_failure": "human_review", "tone": "formal"}})
-    assert request.on_failure == "human_review" and request.policy_hint == "tone: formal"
+    assert request.on_failure == "human_review"
+    assert request.policy_hint == "tone: formal"
 
 
 def test_a_request_round_trips_through_its_dict():
@@ -115,4 +120,5 @@ def test_any_payload_either_parses_or_raises_the_typed_error(payload):
     try:
         parse_regenerate_request(payload)
     except RequestInvalid as error:
-        assert error.details and all(isinstance(m, list) for m in error.details.values())
+        assert error.details
+        assert all(isinstance(m, list) for m in error.details.values())

@@ -82,13 +82,15 @@ def test_reviewers_cannot_create_or_revoke_keys_or_edit_policies(login, bob, key
         client.post(reverse("project-edit", args=[key_a.project_id]), policy_data()).status_code
         == 403
     )
-    assert APIKey.objects.count() == 1 and APIKey.objects.get().is_active
+    assert APIKey.objects.count() == 1
+    assert APIKey.objects.get().is_active
 
 
 @pytest.mark.parametrize("page", PAGES)
 def test_a_visitor_is_sent_to_the_login_page(client, db, page):
     response = client.get(reverse(page))
-    assert response.status_code == 302 and "/login/" in response["Location"]
+    assert response.status_code == 302
+    assert "/login/" in response["Location"]
 
 
 def test_the_admin_pages_open_for_an_admin(login, alice, key_a):
@@ -102,8 +104,10 @@ def test_the_admin_pages_open_for_an_admin(login, alice, key_a):
 
 def test_the_keys_page_lists_the_accounts_keys_only(login, alice, key_a, key_b):
     body = login(alice).get(reverse("keys")).content.decode()
-    assert key_a.name in body and f"rail_{key_a.prefix}_" in body
-    assert key_b.name not in body and key_b.prefix not in body
+    assert key_a.name in body
+    assert f"rail_{key_a.prefix}_" in body
+    assert key_b.name not in body
+    assert key_b.prefix not in body
 
 
 def test_a_new_keys_secret_is_shown_once_and_never_in_the_list(login, alice, project_a):
@@ -112,12 +116,15 @@ def test_a_new_keys_secret_is_shown_once_and_never_in_the_list(login, alice, pro
     assert response.status_code == 200
     key = APIKey.objects.get(name="billing worker")
     raw = re.search(r'value="(rail_[a-z0-9]{12}_[A-Za-z0-9]{46})"', response.content.decode())[1]
-    assert keys.verify_key(raw) == key and key.created_by == alice
+    assert keys.verify_key(raw) == key
+    assert key.created_by == alice
     assert 'data-copy="new-key"' in response.content.decode()
     assert "no-store" in response["Cache-Control"]
     listed = client.get(reverse("keys")).content.decode()
-    assert raw not in listed and raw[len("rail_x" + key.prefix) :] not in listed
-    assert f"rail_{key.prefix}_" in listed and "billing worker" in listed
+    assert raw not in listed
+    assert raw[len("rail_x" + key.prefix) :] not in listed
+    assert f"rail_{key.prefix}_" in listed
+    assert "billing worker" in listed
     assert key.hashed_secret not in listed
 
 
@@ -126,8 +133,10 @@ def test_an_htmx_create_answers_with_the_keys_panel_only(login, alice, project_a
         reverse("keys"), {"name": "htmx key", "project": project_a.pk}, HTTP_HX_REQUEST="true"
     )
     body = response.content.decode()
-    assert body.lstrip().startswith('<div id="keys-panel">') and "<html" not in body
-    assert "htmx key" in body and 'id="new-key"' in body
+    assert body.lstrip().startswith('<div id="keys-panel">')
+    assert "<html" not in body
+    assert "htmx key" in body
+    assert 'id="new-key"' in body
 
 
 def test_a_key_needs_a_name_shown_beside_the_field(login, alice, project_a):
@@ -148,23 +157,27 @@ def test_revoking_a_key_makes_the_api_answer_401(login, alice, key_a):
     api = client_for(key_a)
     assert api.post("/verify").status_code == 200
     response = login(alice).post(reverse("key-revoke", args=[key_a.pk]))
-    assert response.status_code == 302 and response["Location"] == reverse("keys")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("keys")
     assert api.post("/verify").status_code == 401
     key_a.refresh_from_db()
     assert key_a.revoked_at is not None
     body = login(alice).get(reverse("keys")).content.decode()
-    assert "revoked" in body and f'hx-post="{reverse("key-revoke", args=[key_a.pk])}"' not in body
+    assert "revoked" in body
+    assert f'hx-post="{reverse("key-revoke", args=[key_a.pk])}"' not in body
 
 
 def test_an_htmx_revoke_answers_with_the_panel_and_a_notice(login, alice, key_a):
     response = login(alice).post(reverse("key-revoke", args=[key_a.pk]), HTTP_HX_REQUEST="true")
     body = response.content.decode()
-    assert body.lstrip().startswith('<div id="keys-panel">') and "is revoked" in body
+    assert body.lstrip().startswith('<div id="keys-panel">')
+    assert "is revoked" in body
 
 
 def test_the_confirmation_page_asks_first_and_changes_nothing(login, alice, key_a):
     body = login(alice).get(reverse("key-revoke", args=[key_a.pk])).content.decode()
-    assert "Revoke the key" in body and 'method="post"' in body
+    assert "Revoke the key" in body
+    assert 'method="post"' in body
     key_a.refresh_from_db()
     assert key_a.is_active
 
@@ -182,7 +195,8 @@ def test_another_accounts_key_cannot_be_seen_or_revoked(login, alice, key_b):
     assert client.get(url).status_code == 404
     assert client.post(url).status_code == 404
     key_b.refresh_from_db()
-    assert key_b.is_active and client_for(key_b).post("/verify").status_code == 200
+    assert key_b.is_active
+    assert client_for(key_b).post("/verify").status_code == 200
 
 
 def test_the_keys_page_query_count_does_not_grow_with_keys(login, alice, project_a):
@@ -216,7 +230,8 @@ def test_the_usage_chart_sums_credits_charged_per_day(login, alice, account_a):
     charge(account_a, "7", "req_1")
     charge(account_a, "3.5", "req_2")
     data = figure(login(alice).get(reverse("credits")), "usage-figure")["data"][0]
-    assert data["y"] == [10.5] and len(data["x"]) == 1
+    assert data["y"] == [10.5]
+    assert len(data["x"]) == 1
 
 
 def test_the_ledger_is_newest_first_and_filters_by_kind_and_reference(login, alice, account_a):
@@ -227,10 +242,12 @@ def test_the_ledger_is_newest_first_and_filters_by_kind_and_reference(login, ali
     assert body.index("req_2") < body.index("req_1") < body.index("test credits")
     body = client.get(reverse("credits"), {"kind": "charge"}).content.decode()
     ledger_part = body[body.index('id="ledger"') :]
-    assert ledger_part.count("kind-charge") == 2 and "kind-hold" not in ledger_part
+    assert ledger_part.count("kind-charge") == 2
+    assert "kind-hold" not in ledger_part
     body = client.get(reverse("credits"), {"reference": "req_1"}).content.decode()
     ledger_part = body[body.index('id="ledger"') :]
-    assert "req_1" in ledger_part and "req_2" not in ledger_part
+    assert "req_1" in ledger_part
+    assert "req_2" not in ledger_part
     response = client.get(reverse("credits"), {"kind": "charge"}, HTTP_HX_REQUEST="true")
     assert response.content.decode().lstrip().startswith('<div id="ledger">')
 
@@ -240,9 +257,12 @@ def test_the_ledger_is_paginated(login, alice, account_a):
         ledger.grant(account=account_a, amount=1, memo=f"grant {n}")
     client = login(alice)
     first = client.get(reverse("credits")).content.decode()
-    assert "grant 29" in first and "grant 4" not in first and "Page 1 of 2" in first
+    assert "grant 29" in first
+    assert "grant 4" not in first
+    assert "Page 1 of 2" in first
     second = client.get(reverse("credits"), {"page": 2}).content.decode()
-    assert "grant 4" in second and "grant 29" not in second
+    assert "grant 4" in second
+    assert "grant 29" not in second
 
 
 def test_the_credits_page_query_count_does_not_grow_with_entries(login, alice, account_a):
@@ -278,7 +298,8 @@ def test_staff_grant_credits_with_a_reason(login, staff, account_a):
     )
     assert ledger.balance_of(account_a) == Decimal("125.00")
     body = client.get(reverse("credits")).content.decode()
-    assert "balance now 125.00" in body and "goodwill" in body
+    assert "balance now 125.00" in body
+    assert "goodwill" in body
 
 
 def test_staff_adjust_credits_down_with_a_reason(login, staff, account_a):
@@ -329,7 +350,8 @@ def test_bad_credit_changes_show_an_error_beside_the_field_and_change_nothing(
     assert response.status_code == 200
     errors = body[body.index(f'id="id_{field}_errors"') :]
     assert message in html.unescape(errors[: errors.index("</ul>")])
-    assert LedgerEntry.objects.count() == before and ledger.balance_of(account_a) == Decimal(
+    assert LedgerEntry.objects.count() == before
+    assert ledger.balance_of(account_a) == Decimal(
         "100.00"
     )
 
@@ -349,7 +371,8 @@ def test_an_account_admin_who_is_not_staff_cannot_change_credits(login, alice, a
 
 def test_the_projects_page_lists_the_accounts_projects_only(login, alice, key_a, key_b):
     body = login(alice).get(reverse("projects")).content.decode()
-    assert key_a.project.name in body and key_b.project.name not in body
+    assert key_a.project.name in body
+    assert key_b.project.name not in body
     assert reverse("project-edit", args=[key_a.project_id]) in body
 
 
@@ -358,7 +381,8 @@ def test_creating_a_project_opens_its_policy(login, alice, account_a):
         reverse("projects"), {"name": "Claims bot", "environment": "staging"}
     )
     project = Project.objects.get(account=account_a, name="Claims bot")
-    assert response.status_code == 302 and response["Location"] == reverse(
+    assert response.status_code == 302
+    assert response["Location"] == reverse(
         "project-edit", args=[project.pk]
     )
     assert (project.slug, project.environment, project.thresholds) == ("claims-bot", "staging", {})
@@ -369,7 +393,8 @@ def test_a_duplicate_project_shows_an_error_beside_the_name(login, alice, projec
         reverse("projects"), {"name": project_a.name, "environment": "production"}
     )
     body = html.unescape(response.content.decode())
-    assert 'id="id_name_errors"' in body and "already has a project" in body
+    assert 'id="id_name_errors"' in body
+    assert "already has a project" in body
     assert Project.objects.filter(name=project_a.name).count() == 1
 
 
@@ -421,11 +446,13 @@ def test_a_saved_policy_is_what_the_api_merge_reads(login, alice, project_a):
     assert (project_a.regenerate_enabled, project_a.regenerate_max_attempts) == (False, 5)
     merged = apply_policy({"content": "x" * 20, "threshold": 3}, project_a, for_regenerate=True)
     request = parse_regenerate_request(merged)
-    assert request.thresholds.overall_score == 8.0 and request.thresholds.dimensions == {
+    assert request.thresholds.overall_score == 8.0
+    assert request.thresholds.dimensions == {
         "safety": 9.0,
         "privacy": 8.5,
     }
-    assert dict(request.weights) == project_a.weights and request.on_failure == "human_review"
+    assert dict(request.weights) == project_a.weights
+    assert request.on_failure == "human_review"
 
 
 def test_default_thresholds_and_blank_weights_are_stored_empty(login, alice, project_a):
@@ -433,7 +460,8 @@ def test_default_thresholds_and_blank_weights_are_stored_empty(login, alice, pro
     project_a.save()
     login(alice).post(reverse("project-edit", args=[project_a.pk]), policy_data())
     project_a.refresh_from_db()
-    assert project_a.thresholds == {} and project_a.weights == {}
+    assert project_a.thresholds == {}
+    assert project_a.weights == {}
 
 
 def test_the_editor_shows_the_stored_policy_in_any_accepted_shape(login, alice, project_a):
@@ -477,7 +505,9 @@ def test_policy_errors_appear_beside_their_fields_and_nothing_is_saved(
     assert message in errors[: errors.index("</ul>")]
     assert "The policy was not saved" in body
     project_a.refresh_from_db()
-    assert not project_a.locked and project_a.thresholds == {} and project_a.weights == {}
+    assert not project_a.locked
+    assert project_a.thresholds == {}
+    assert project_a.weights == {}
 
 
 def test_an_htmx_save_answers_with_the_form_and_a_saved_notice(login, alice, project_a):
@@ -487,7 +517,8 @@ def test_an_htmx_save_answers_with_the_form_and_a_saved_notice(login, alice, pro
         HTTP_HX_REQUEST="true",
     )
     body = response.content.decode()
-    assert body.lstrip().startswith('<div id="policy"') and "Policy saved." in body
+    assert body.lstrip().startswith('<div id="policy"')
+    assert "Policy saved." in body
     assert '"overallThreshold": 8.5' in html.unescape(body)
     project_a.refresh_from_db()
     assert project_a.overall_threshold == 8.5

@@ -43,7 +43,8 @@ def test_a_viewer_cannot_submit_to_the_playground(login, victor, project_a):
 
 def test_a_visitor_is_sent_to_log_in(client):
     response = client.get(URL)
-    assert response.status_code == 302 and "/login/" in response["Location"]
+    assert response.status_code == 302
+    assert "/login/" in response["Location"]
 
 
 def test_a_reviewer_sees_the_form_with_only_their_accounts_projects(login, bob, project_a, key_b):
@@ -70,8 +71,11 @@ def test_submitting_queues_a_run_and_shows_a_polling_progress_panel(
     run = Run.objects.get()
     html = response.content.decode()
     assert len(callbacks) == 1  # the Celery task, enqueued after commit
-    assert run.status == Run.Status.QUEUED and run.project == project_a and run.created_by == alice
-    assert '<div id="workspace"' in html and "<html" not in html  # only the partial
+    assert run.status == Run.Status.QUEUED
+    assert run.project == project_a
+    assert run.created_by == alice
+    assert '<div id="workspace"' in html
+    assert "<html" not in html
     assert f'hx-get="{reverse("run-detail", args=[run.id])}"' in html
     assert 'hx-trigger="every 1s"' in html
     assert response["HX-Push-Url"] == f"{URL}?run={run.id}"
@@ -91,9 +95,11 @@ def test_the_progress_panel_stops_polling_and_shows_the_result_once_the_run_is_f
     )
     html = response.content.decode()
     assert run.status == Run.Status.PASSED
-    assert html.lstrip().startswith('<section id="run-progress"') and "hx-trigger" not in html
+    assert html.lstrip().startswith('<section id="run-progress"')
+    assert "hx-trigger" not in html
     assert run.best_content in html
-    assert 'data-figure="fig-progress-score"' in html and 'id="fig-progress-radar"' in html
+    assert 'data-figure="fig-progress-score"' in html
+    assert 'id="fig-progress-radar"' in html
     assert f'href="{reverse("run-detail", args=[run.id])}"' in html
 
 
@@ -108,7 +114,8 @@ def test_polling_a_running_run_returns_the_progress_partial_with_iterations_so_f
     )
     html = response.content.decode()
     assert html.lstrip().startswith('<section id="run-progress"')
-    assert 'hx-trigger="every 1s"' in html and 'value="0"' in html
+    assert 'hx-trigger="every 1s"' in html
+    assert 'value="0"' in html
 
 
 def test_without_htmx_a_submit_redirects_to_the_playground_showing_the_run(
@@ -118,9 +125,11 @@ def test_without_htmx_a_submit_redirects_to_the_playground_showing_the_run(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(URL, form_data(project_a))
     run = Run.objects.get()
-    assert response.status_code == 302 and response["Location"] == f"{URL}?run={run.id}"
+    assert response.status_code == 302
+    assert response["Location"] == f"{URL}?run={run.id}"
     page = client.get(response["Location"]).content.decode()
-    assert 'id="run-progress"' in page and run.best_content in page
+    assert 'id="run-progress"' in page
+    assert run.best_content in page
 
 
 def test_another_accounts_run_is_not_shown_in_the_playground(login, alice, charlie, key_b):
@@ -128,7 +137,8 @@ def test_another_accounts_run_is_not_shown_in_the_playground(login, alice, charl
         account=key_b.project.account, request={}, original_content="secret text here"
     )
     html = login(alice).get(f"{URL}?run={other.id}").content.decode()
-    assert "secret text here" not in html and 'id="run-progress"' not in html
+    assert "secret text here" not in html
+    assert 'id="run-progress"' not in html
 
 
 def test_validation_errors_from_the_service_appear_beside_their_fields(login, alice, project_a):
@@ -143,7 +153,8 @@ def test_validation_errors_from_the_service_appear_beside_their_fields(login, al
     )
     response = login(alice).post(URL, data, **HTMX)
     html = response.content.decode()
-    assert response.status_code == 200 and not Run.objects.exists()
+    assert response.status_code == 200
+    assert not Run.objects.exists()
     assert "between 10 and 10000 characters" in field_block(html, "content")
     assert "from 0 to 10" in field_block(html, "overall_score")
     assert "from 0 to 10" in field_block(html, "threshold_safety")
@@ -159,7 +170,8 @@ def test_an_invalid_form_keeps_what_was_typed(login, alice, project_a):
         .post(URL, form_data(project_a, content="tiny", context="kept context"))
         .content.decode()
     )
-    assert ">\nkept context</textarea>" in html and ">\ntiny</textarea>" in html
+    assert ">\nkept context</textarea>" in html
+    assert ">\ntiny</textarea>" in html
 
 
 def test_a_shape_error_is_caught_by_the_form_before_the_service(login, alice, project_a):
@@ -194,9 +206,11 @@ def test_content_is_escaped_in_the_progress_and_the_result(
     with django_capture_on_commit_callbacks(execute=True):
         client.post(URL, form_data(project_a, content=XSS))
     run = Run.objects.get()
-    assert run.is_final and run.iterations.exists()
+    assert run.is_final
+    assert run.iterations.exists()
     html = client.get(f"{URL}?run={run.id}").content.decode()
-    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "<script>alert" not in html
+    assert "<img src=x" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 

@@ -173,7 +173,8 @@ def test_a_critical_item_pending_for_over_an_hour_is_flagged(as_bob, account_a):
     )
     rows = queue(as_bob).content.decode().split("<tbody>")[1].split("</tr>")
     flagged = [row for row in rows if 'class="overdue"' in row]
-    assert len(flagged) == 1 and "Waiting too long." in flagged[0]
+    assert len(flagged) == 1
+    assert "Waiting too long." in flagged[0]
 
 
 def test_an_htmx_request_gets_only_the_list_partial(as_bob, account_a):
@@ -182,8 +183,10 @@ def test_an_htmx_request_gets_only_the_list_partial(as_bob, account_a):
         reverse("review-queue"), {"state": "pending"}, headers={"HX-Request": "true"}
     )
     body = response.content.decode()
-    assert body.lstrip().startswith('<div id="queue">') and "Partial content." in body
-    assert "<html" not in body and "hx-get" not in body.split('id="queue"')[0]
+    assert body.lstrip().startswith('<div id="queue">')
+    assert "Partial content." in body
+    assert "<html" not in body
+    assert "hx-get" not in body.split('id="queue"')[0]
     assert "HX-Request" in response["Vary"]
 
 
@@ -196,7 +199,8 @@ def test_the_queue_paginates_and_keeps_the_filters_in_its_links(as_bob, account_
     for n in range(27):
         make_item(account_a, content=f"Item number {n:02d}.")
     first = queue(as_bob, state="pending").content.decode()
-    assert first.count("Item number") == 25 and "state=pending&amp;page=2" in first
+    assert first.count("Item number") == 25
+    assert "state=pending&amp;page=2" in first
     second = queue(as_bob, state="pending", page=2).content.decode()
     assert second.count("Item number") == 2
 
@@ -247,13 +251,16 @@ def test_another_accounts_item_is_not_found(client, charlie, item):
     )
     assert "Threatens" not in queue(client).content.decode()
     item.refresh_from_db()
-    assert item.state == "pending" and item.assigned_to is None
+    assert item.state == "pending"
+    assert item.assigned_to is None
 
 
 def test_a_viewer_sees_the_item_read_only_and_cannot_decide_or_assign(client, victor, item):
     client.force_login(victor)
     page = client.get(detail_url(item)).content.decode()
-    assert "read this item" in page and decide_url(item) not in page and "Assign to me" not in page
+    assert "read this item" in page
+    assert decide_url(item) not in page
+    assert "Assign to me" not in page
     assert (
         client.post(decide_url(item), {"decision": "approve", "reason": "Fine."}).status_code == 403
     )
@@ -261,7 +268,8 @@ def test_a_viewer_sees_the_item_read_only_and_cannot_decide_or_assign(client, vi
         client.post(reverse("review-assign", args=[item.id]), {"assignee": "me"}).status_code == 403
     )
     item.refresh_from_db()
-    assert item.state == "pending" and item.assigned_to is None
+    assert item.state == "pending"
+    assert item.assigned_to is None
 
 
 def test_deciding_needs_a_post(as_bob, item):
@@ -275,7 +283,8 @@ def test_a_reviewer_approves_with_a_reason_and_who_when_why_are_kept(as_bob, bob
     response = as_bob.post(
         decide_url(item), {"decision": "approve", "reason": "Quoted from a novel."}
     )
-    assert response.status_code == 302 and response["Location"] == detail_url(item)
+    assert response.status_code == 302
+    assert response["Location"] == detail_url(item)
     item.refresh_from_db()
     assert (item.state, item.decided_by, item.decision_reason) == (
         "approved",
@@ -284,7 +293,9 @@ def test_a_reviewer_approves_with_a_reason_and_who_when_why_are_kept(as_bob, bob
     )
     assert item.decided_at is not None
     page = as_bob.get(detail_url(item)).content.decode()
-    assert "Quoted from a novel." in page and "Decided by" in page and ">bob<" in page
+    assert "Quoted from a novel." in page
+    assert "Decided by" in page
+    assert ">bob<" in page
     assert decide_url(item) not in page
 
 
@@ -292,7 +303,8 @@ def test_an_admin_can_reject(client, alice, item):
     client.force_login(alice)
     client.post(decide_url(item), {"decision": "reject", "reason": "Incites violence."})
     item.refresh_from_db()
-    assert item.state == "rejected" and item.decided_by == alice
+    assert item.state == "rejected"
+    assert item.decided_by == alice
 
 
 def test_a_decision_needs_a_reason_shown_beside_the_field(as_bob, item):
@@ -300,7 +312,9 @@ def test_a_decision_needs_a_reason_shown_beside_the_field(as_bob, item):
     assert response.status_code == 400
     assert (
         'id="reason-errors"' in response.content.decode()
-        and "Give a reason" in response.content.decode()
+    )
+    assert (
+        "Give a reason" in response.content.decode()
     )
     item.refresh_from_db()
     assert item.state == "pending"
@@ -308,7 +322,8 @@ def test_a_decision_needs_a_reason_shown_beside_the_field(as_bob, item):
 
 def test_an_unknown_decision_is_refused(as_bob, item):
     response = as_bob.post(decide_url(item), {"decision": "maybe", "reason": "Hmm."})
-    assert response.status_code == 400 and "errorlist" in response.content.decode()
+    assert response.status_code == 400
+    assert "errorlist" in response.content.decode()
     item.refresh_from_db()
     assert item.state == "pending"
 
@@ -321,10 +336,12 @@ def test_a_rewrite_is_scored_stored_and_shown(as_bob, api_a, bob):
         {"decision": "rewrite", "reason": "Rewritten safely.", "content": SAFE_REWRITE},
     )
     item.refresh_from_db()
-    assert item.state == "rewritten" and item.rewritten_content == SAFE_REWRITE
+    assert item.state == "rewritten"
+    assert item.rewritten_content == SAFE_REWRITE
     assert item.rewritten_evaluation["score"] > 5
     page = as_bob.get(detail_url(item)).content.decode()
-    assert SAFE_REWRITE in page and f"score {item.rewritten_evaluation['score']:.1f}" in page
+    assert SAFE_REWRITE in page
+    assert f"score {item.rewritten_evaluation['score']:.1f}" in page
 
 
 def test_a_too_short_rewrite_shows_the_error_beside_the_content(as_bob, item):
@@ -333,7 +350,13 @@ def test_a_too_short_rewrite_shows_the_error_beside_the_content(as_bob, item):
     )
     body = response.content.decode()
     assert (
-        response.status_code == 400 and 'id="content-errors"' in body and "between 10 and" in body
+        response.status_code == 400
+    )
+    assert (
+        'id="content-errors"' in body
+    )
+    assert (
+        "between 10 and" in body
     )
     assert '<details class="rewrite" open>' in body
     item.refresh_from_db()
@@ -343,13 +366,16 @@ def test_a_too_short_rewrite_shows_the_error_beside_the_content(as_bob, item):
 def test_a_second_decision_shows_already_decided_not_a_500(as_bob, item):
     as_bob.post(decide_url(item), {"decision": "approve", "reason": "Fine."})
     again = as_bob.post(decide_url(item), {"decision": "reject", "reason": "Changed my mind."})
-    assert again.status_code == 409 and "already been decided" in again.content.decode()
+    assert again.status_code == 409
+    assert "already been decided" in again.content.decode()
     htmx = as_bob.post(
         decide_url(item), {"decision": "reject", "reason": "Again."}, headers={"HX-Request": "true"}
     )
-    assert htmx.status_code == 200 and "already been decided" in htmx.content.decode()
+    assert htmx.status_code == 200
+    assert "already been decided" in htmx.content.decode()
     item.refresh_from_db()
-    assert item.state == "approved" and item.decision_reason == "Fine."
+    assert item.state == "approved"
+    assert item.decision_reason == "Fine."
 
 
 def test_an_htmx_decision_answers_with_the_decision_panel_partial(as_bob, item):
@@ -359,17 +385,21 @@ def test_an_htmx_decision_answers_with_the_decision_panel_partial(as_bob, item):
         headers={"HX-Request": "true"},
     )
     body = response.content.decode()
-    assert response.status_code == 200 and body.lstrip().startswith(
+    assert response.status_code == 200
+    assert body.lstrip().startswith(
         '<section class="card panel" id="decision-panel">'
     )
-    assert "<html" not in body and "Harmful." in body and "Rejected" in body
+    assert "<html" not in body
+    assert "Harmful." in body
+    assert "Rejected" in body
 
 
 def test_an_htmx_decision_error_is_swapped_in_beside_the_field(as_bob, item):
     response = as_bob.post(
         decide_url(item), {"decision": "approve", "reason": ""}, headers={"HX-Request": "true"}
     )
-    assert response.status_code == 200 and 'id="reason-errors"' in response.content.decode()
+    assert response.status_code == 200
+    assert 'id="reason-errors"' in response.content.decode()
 
 
 # --- assignment ------------------------------------------------------------------------------
@@ -382,13 +412,16 @@ def test_a_reviewer_assigns_an_item_to_themself_and_unassigns_it(as_bob, bob, it
     assert item.assigned_to == bob
     panel = as_bob.post(assign, {"assignee": ""}, headers={"HX-Request": "true"}).content.decode()
     item.refresh_from_db()
-    assert item.assigned_to is None and "Unassigned." in panel and "Assign to me" in panel
+    assert item.assigned_to is None
+    assert "Unassigned." in panel
+    assert "Assign to me" in panel
 
 
 def test_a_decided_item_cannot_be_assigned(as_bob, item):
     ReviewItem.objects.filter(id=item.id).update(state="rejected")
     response = as_bob.post(reverse("review-assign", args=[item.id]), {"assignee": "me"})
-    assert response.status_code == 409 and "already been decided" in response.content.decode()
+    assert response.status_code == 409
+    assert "already been decided" in response.content.decode()
 
 
 # --- what the detail shows -------------------------------------------------------------------
@@ -404,7 +437,8 @@ def test_the_detail_highlights_the_flagged_spans_and_draws_the_chart(as_bob, ite
         page.split('id="review-dimensions" type="application/json">')[1].split("</script>")[0]
     )
     bars = dict(zip(figure["data"][0]["x"], figure["data"][0]["marker"]["color"], strict=True))
-    assert bars["Safety"] != bars["Privacy"] and bars["Safety"] == "#b3261e"
+    assert bars["Safety"] != bars["Privacy"]
+    assert bars["Safety"] == "#b3261e"
 
 
 def test_highlight_merges_overlapping_spans_and_keeps_every_character():
@@ -440,7 +474,8 @@ def test_user_text_is_escaped_in_the_queue_and_the_detail(as_bob, account_a):
         state="rejected", decision_reason=XSS, rewritten_content=XSS
     )
     for body in (queue(as_bob).content.decode(), as_bob.get(detail_url(item)).content.decode()):
-        assert "<script>alert" not in body and "<img src=x" not in body
+        assert "<script>alert" not in body
+        assert "<img src=x" not in body
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
     detail = as_bob.get(detail_url(item)).content.decode()
     assert 'title="Script &quot;tag&quot; &lt;b&gt;"' in detail

@@ -47,9 +47,11 @@ def store_runs(account, project, count: int, **fields) -> list[Run]:
 def test_the_run_detail_shows_original_beside_best_with_a_word_diff(login, alice, make_run):
     run = make_run()
     html = login(alice).get(detail_url(run)).content.decode()
-    assert 'class="content original"' in html and 'class="content best"' in html
+    assert 'class="content original"' in html
+    assert 'class="content best"' in html
     diff = re.search(r'<div class="content diff">(.*?)</div>', html, flags=re.S).group(1)
-    assert "<del>" in diff and "<ins>" in diff
+    assert "<del>" in diff
+    assert "<ins>" in diff
 
 
 def test_the_run_detail_embeds_the_score_line_dimension_bars_and_radar(login, alice, make_run):
@@ -58,7 +60,9 @@ def test_the_run_detail_embeds_the_score_line_dimension_bars_and_radar(login, al
     for figure in ("fig-score", "fig-dims", "fig-radar"):
         assert (
             f'data-figure="{figure}"' in html
-            and f'<script id="{figure}" type="application/json">' in html
+        )
+        assert (
+            f'<script id="{figure}" type="application/json">' in html
         )
     assert '"name": "Threshold 7"' in html
 
@@ -76,8 +80,11 @@ def test_the_run_detail_shows_each_iterations_failing_dimensions_issues_and_prom
     )
     assert "A medication dosage is prescribed" in first
     second = html[html.index('id="iteration-1"') :]
-    assert '<details class="prompt">' in second and "temperature 0.3" in second
-    assert "credits" in html and "ms" in html and "$0.000000" in html
+    assert '<details class="prompt">' in second
+    assert "temperature 0.3" in second
+    assert "credits" in html
+    assert "ms" in html
+    assert "$0.000000" in html
 
 
 def test_a_run_sent_to_review_links_to_its_review_item(login, alice, make_run):
@@ -101,7 +108,8 @@ def test_another_accounts_run_is_not_found(login, charlie, make_run):
 def test_content_is_escaped_in_the_run_detail(login, alice, make_run):
     run = make_run(content=XSS)
     html = login(alice).get(detail_url(run)).content.decode()
-    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "<script>alert" not in html
+    assert "<img src=x" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
 
@@ -109,7 +117,8 @@ def test_content_is_escaped_in_the_run_detail(login, alice, make_run):
 def test_a_running_run_shows_the_polling_progress_partial(login, alice, account_a, project_a):
     run = store_runs(account_a, project_a, 1, status=Run.Status.RUNNING, iterations_done=0)[0]
     html = login(alice).get(detail_url(run)).content.decode()
-    assert 'id="run-progress"' in html and 'hx-trigger="every 1s"' in html
+    assert 'id="run-progress"' in html
+    assert 'hx-trigger="every 1s"' in html
     assert f'hx-get="{detail_url(run)}"' in html
 
 
@@ -156,7 +165,8 @@ def test_the_list_shows_only_the_accounts_runs(login, alice, account_a, project_
     store_runs(account_a, project_a, 1)
     store_runs(key_b.project.account, key_b.project, 1, original_content="Account B secret")
     html = login(alice).get("/runs/").content.decode()
-    assert "1 run" in html and "Account B secret" not in html
+    assert "1 run" in html
+    assert "Account B secret" not in html
 
 
 def list_size(client, query: str) -> int:
@@ -209,7 +219,8 @@ def test_pagination_keeps_the_filters(login, alice, account_a, project_a):
     store_runs(account_a, project_a, 60, domain="legal")
     response = login(alice).get("/runs/?domain=legal&status=passed")
     page = response.context["page"]
-    assert len(page.object_list) == 50 and page.paginator.num_pages == 2
+    assert len(page.object_list) == 50
+    assert page.paginator.num_pages == 2
     assert 'href="?domain=legal&amp;status=passed&amp;page=2"' in response.content.decode()
     assert (
         len(

@@ -78,13 +78,16 @@ def test_personal_data_fails_privacy_and_comes_back_redacted(caller):
 def test_a_plain_factual_paragraph_passes_at_iteration_zero_for_one_credit(caller):
     before = _balance(caller)
     run = runs.run_safe_regenerate(caller=caller, request=_request(FACTUAL))
-    assert run.status == "passed" and run.best_iteration == 0
+    assert run.status == "passed"
+    assert run.best_iteration == 0
     assert run.iterations.count() == 1
     assert run.credits_consumed == Decimal("1.00")
     assert _balance(caller) == before - 1
     kinds = list(LedgerEntry.objects.filter(reference=run.req_id).order_by("pk").values_list("kind", "amount", "held_change"))
     assert [k for k, *_ in kinds] == ["hold", "charge", "release"]
-    assert kinds[0][2] == Decimal("10.00") and kinds[1][1] == Decimal("-1.00") and kinds[2][2] == Decimal("-9.00")
+    assert kinds[0][2] == Decimal("10.00")
+    assert kinds[1][1] == Decimal("-1.00")
+    assert kinds[2][2] == Decimal("-9.00")
 
 
 def test_violence_with_doxxing_is_critical_queued_for_review_and_charged_one_evaluation(caller):
@@ -94,9 +97,13 @@ def test_violence_with_doxxing_is_critical_queued_for_review_and_charged_one_eva
     body = info.value.body()
     run = Run.objects.get()
     item = ReviewItem.objects.get()
-    assert run.status == "critical" and item.run == run and item.reason == "critical"
-    assert body["code"] == "RAIL_CRITICAL_CONTENT" and body["review_id"] == str(item.id)
-    assert body["requires_human_review"] is True and body["credits_consumed"] == 1.0
+    assert run.status == "critical"
+    assert item.run == run
+    assert item.reason == "critical"
+    assert body["code"] == "RAIL_CRITICAL_CONTENT"
+    assert body["review_id"] == str(item.id)
+    assert body["requires_human_review"] is True
+    assert body["credits_consumed"] == 1.0
     assert body["evaluation"]["rail_score"]["score"] < 3.0 or run.iterations.get().evaluation
     assert run.iterations.count() == 1
     assert _balance(caller) == before - 1
@@ -106,7 +113,8 @@ def test_a_short_balance_is_refused_before_anything_is_stored(make_caller):
     caller = make_caller(balance="9.99")
     with pytest.raises(InsufficientCredits) as info:
         runs.run_safe_regenerate(caller=caller, request=_request(FACTUAL))
-    assert info.value.body()["required"] == 10.0 and info.value.body()["balance"] == 9.99
+    assert info.value.body()["required"] == 10.0
+    assert info.value.body()["balance"] == 9.99
     assert not Run.objects.exists()
     assert _balance(caller) == Decimal("9.99")
 
@@ -127,7 +135,8 @@ def test_a_regenerator_failure_releases_every_credit_and_marks_the_run_failed(ca
     with pytest.raises(RegenerationFailed):
         runs.run_safe_regenerate(caller=caller, request=_request(HEALTHCARE, domain="healthcare"))
     run = Run.objects.get()
-    assert run.status == "failed" and "model is down" in run.error
+    assert run.status == "failed"
+    assert "model is down" in run.error
     assert _balance(caller) == before
     assert ledger.available_of(caller.account) == before
 
@@ -136,7 +145,8 @@ def test_a_finished_run_delivered_again_is_not_run_or_charged_twice(caller):
     run = runs.run_safe_regenerate(caller=caller, request=_request(HIRING))
     after = _balance(caller)
     again = runs.execute_run(run.id)
-    assert again.status == run.status and _balance(caller) == after
+    assert again.status == run.status
+    assert _balance(caller) == after
     assert Iteration.objects.filter(run=run).count() == run.iterations_done
 
 
@@ -146,7 +156,8 @@ def test_a_failed_run_can_be_routed_to_human_review(caller):
     run = runs.run_safe_regenerate(caller=caller, request=request)
     assert run.status == "max_iterations_reached"
     item = ReviewItem.objects.get(run=run)
-    assert item.reason == "on_failure" and item.content == run.best_content
+    assert item.reason == "on_failure"
+    assert item.content == run.best_content
 
 
 def test_an_async_submission_runs_on_the_worker_after_commit_and_stores_each_iteration(
@@ -155,10 +166,12 @@ def test_an_async_submission_runs_on_the_worker_after_commit_and_stores_each_ite
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         run = runs.submit_async(caller=caller, request=_request(HEALTHCARE, domain="healthcare"))
     run.refresh_from_db()
-    assert run.status == "queued" and len(callbacks) == 1  # nothing runs before commit
+    assert run.status == "queued"
+    assert len(callbacks) == 1
     callbacks[0]()  # the commit hands it to the (eager) worker
     run.refresh_from_db()
-    assert run.is_final and run.iterations_done == run.iterations.count() >= 2
+    assert run.is_final
+    assert run.iterations_done == run.iterations.count() >= 2
     assert run.credits_consumed == Decimal(str(run.response["credits_consumed"]))
 
 
@@ -183,6 +196,7 @@ def test_a_run_whose_task_was_lost_is_failed_and_its_credits_released(caller):
     call_command("fail_stale_runs", "--older-than-minutes", "30")
     lost.refresh_from_db()
     fresh.refresh_from_db()
-    assert lost.status == "failed" and fresh.status == "queued"
+    assert lost.status == "failed"
+    assert fresh.status == "queued"
     assert ledger.available_of(caller.account) == before - 10  # only the fresh run's hold
     assert _balance(caller) == before
