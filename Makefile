@@ -27,14 +27,14 @@ services:
 	bash scripts/start-services.sh
 
 test: install
-	@set -e; eval "$$($(PY) scripts/services.py)"; \
+	@set -e; services="$$($(PY) scripts/services.py)" || exit 1; eval "$$services"; \
 	$(VENV)/bin/ruff check . ; \
 	$(PY) manage.py makemigrations --check --dry-run >/dev/null || { echo "tests: missing migrations (run manage.py makemigrations)"; exit 1; }; \
 	$(VENV)/bin/mypy --no-error-summary ; \
 	CONN_MAX_AGE=0 $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 bench: install
-	@set -e; eval "$$($(PY) scripts/services.py)"; $(PY) -m bench
+	@set -e; services="$$($(PY) scripts/services.py)" || exit 1; eval "$$services"; $(PY) -m bench
 
 lint:
 	$(VENV)/bin/ruff check .

@@ -5,6 +5,7 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
 from billing.models import Membership
+from tests.ci import ci_enabled, current_gaps
 from tests.factories import (
     AccountFactory,
     APIKeyFactory,
@@ -13,6 +14,29 @@ from tests.factories import (
     UserFactory,
 )
 from tests.helpers import client_for
+
+
+def pytest_sessionstart(session):
+    """Under CI=true, refuse to run in the wrong world (see tests/ci.py)."""
+    if not ci_enabled():
+        return
+    gaps = current_gaps()
+    if gaps:
+        pytest.exit(
+            "CI=true but this run cannot test the real product:\n  - " + "\n  - ".join(gaps),
+            returncode=3,
+        )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under CI=true a skipped test is a failure: nothing may be left out silently."""
+    report = yield
+    if ci_enabled() and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"CI=true and this test would have been skipped: {reason}"
+    return report
 
 # The machine has 2 cores shared with servers and workers under test: time limits on
 # single examples would make property tests flaky, not stricter.
