@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import copy
-import hashlib
-import json
 import logging
 import uuid
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from django.core.cache import cache
-
 from billing import ledger
 from billing.plans import check_mode_allowed
 from railsite.errors import RequestValidationError, ServiceError
+from regen import evalcache
 from regen.engine.report import eval_result
 from regen.engine.requests import EvalRequest, RequestInvalid, parse_eval_request
 from regen.engine.scoring import Evaluation, aggregate
@@ -28,7 +24,6 @@ from regen.runs import Caller
 
 logger = logging.getLogger(__name__)
 
-CACHE_SECONDS = {"basic": 300, "deep": 180}
 AUTO_MIN_CONFIDENCE = 0.6
 AUTO_MARGIN = 1.0
 
@@ -61,12 +56,6 @@ def parse_for(caller: Caller, data: Mapping[str, Any]) -> EvalRequest:
         raise invalid_request(error) from error
 
 
-def _cache_key(caller: Caller, request: EvalRequest) -> str:
-    canonical = json.dumps(request.to_dict(), sort_keys=True, separators=(",", ":"))
-    digest = hashlib.sha256(canonical.encode()).hexdigest()
-    return f"eval:{caller.account.pk}:{digest}"
-
-
 def _score(request: EvalRequest, mode: str) -> tuple[Evaluation, ThresholdsMet]:
     ctx = EvalContext(
         mode="deep" if mode == "deep" else "basic",
@@ -82,12 +71,16 @@ def _score(request: EvalRequest, mode: str) -> tuple[Evaluation, ThresholdsMet]:
         overall_score=evaluation.score,
         overall_confidence=evaluation.confidence,
         thresholds=request.thresholds,
+        degraded=evaluation.degraded,
     )
     return evaluation, met
 
 
 def _needs_deep(evaluation: Evaluation, request: EvalRequest) -> bool:
-    close = abs(evaluation.score - request.thresholds.overall_score) < AUTO_MARGIN
+    """Say whether a basic result is unsure: low confidence, or close to the threshold."""
+    # Rounded, so that 7.2 against 8.2 is 1.0 apart as shown, not 0.9999999999999991.
+    distance = round(abs(evaluation.score - request.thresholds.overall_score), 6)
+    close = distance < AUTO_MARGIN
     return evaluation.confidence < AUTO_MIN_CONFIDENCE or close
 
 
@@ -104,15 +97,10 @@ def evaluate_content(*, caller: Caller, request: EvalRequest) -> dict[str, Any]:
     """Score the content for the caller, charging its price unless it is cached."""
     check_mode_allowed(caller.account.plan, request.mode)
     req_id = str(uuid.uuid4())
-    key = _cache_key(caller, request)
-    cached = cache.get(key)
+    cached = evalcache.get(account_id=caller.account.pk, request=request, req_id=req_id)
     if cached is not None:
-        body = copy.deepcopy(cached)
-        body["result"]["from_cache"] = True
-        body["metadata"]["req_id"] = req_id
-        body["credits_consumed"] = 0.0
-        _enforce(caller, body)
-        return body
+        _enforce(caller, cached)
+        return cached
     prices = get_prices()
     count = len(request.dimensions)
     worst = prices.evaluation("deep" if request.mode in ("deep", "auto") else "basic", count)
@@ -136,10 +124,15 @@ def evaluate_content(*, caller: Caller, request: EvalRequest) -> dict[str, Any]:
             resolved_mode=resolved,
             escalated=escalated,
         ),
-        "metadata": {"req_id": req_id, "mode": request.mode, "engine": evaluation.engine},
+        "metadata": {
+            "req_id": req_id,
+            "mode": request.mode,
+            "engine": evaluation.engine,
+            "degraded": evaluation.degraded,
+        },
         "credits_consumed": float(used),
     }
-    cache.set(key, body, CACHE_SECONDS[resolved])
+    evalcache.put(account_id=caller.account.pk, request=request, body=body, resolved_mode=resolved)
     _enforce(caller, body)
     return body
 

@@ -193,7 +193,7 @@ def response_body(run: Run, loop: Loop) -> dict[str, Any]:
             "total_latency_ms": loop.total_latency_ms,
             "usage": usage_block(loop),
             # the LLM judge was down and the offline evaluator scored instead
-            "degraded": any(it.evaluation.engine.endswith("fallback") for it in loop.iterations),
+            "degraded": any(it.evaluation.degraded for it in loop.iterations),
             "injection_suspected": any(
                 issue.kind == "prompt_injection" for it in loop.iterations for issue in it.evaluation.issues
             ),

@@ -204,6 +204,7 @@ class Loop:
                 overall_score=evaluation.score,
                 overall_confidence=evaluation.confidence,
                 thresholds=self.request.thresholds,
+                degraded=evaluation.degraded,
             ),
             improvement_from_previous=round(evaluation.score - previous, 1),
             credits=self.eval_price + (self.prices.regeneration if index else Decimal(0)),

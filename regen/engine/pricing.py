@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -18,10 +19,11 @@ class Prices:
     deep_eval_per_dimension: Decimal = Decimal("2.0")
 
     def evaluation(self, mode: str, dimension_count: int = len(DIMENSIONS)) -> Decimal:
-        """Price one evaluation of ``dimension_count`` dimensions.
+        """Price one evaluation of ``dimension_count`` dimensions (0 means all).
 
-        A subset costs less: basic 0.3 a dimension up to the full price; deep 1.0 for
-        one dimension, then 2.0 a further dimension, up to the full price.
+        All dimensions cost the full price. A subset costs less (SPEC 5): basic 0.3 a
+        dimension, at most 1.0; deep 1.0 for one dimension, else 2.0 a dimension, at
+        most 3.0 (so any deep subset of two or more costs the full 3.0).
         """
         count = dimension_count or len(DIMENSIONS)
         if mode == "deep":
@@ -29,10 +31,12 @@ class Prices:
                 return self.deep_eval
             if count == 1:
                 return self.deep_eval_single_dimension
-            return min(self.deep_eval, self.deep_eval_per_dimension * (count - 1))
-        if count >= len(DIMENSIONS):
-            return self.basic_eval
-        return min(self.basic_eval, self.basic_eval_per_dimension * count)
+            return min(self.deep_eval, self.deep_eval_per_dimension * count)
+        if mode == "basic":
+            if count >= len(DIMENSIONS):
+                return self.basic_eval
+            return min(self.basic_eval, self.basic_eval_per_dimension * count)
+        raise ValueError(f"no price for evaluation mode {mode!r}")
 
     def worst_case(self, *, mode: str, dimension_count: int, max_regenerations: int) -> Decimal:
         """Price the most a loop can use: every evaluation and every regeneration."""
@@ -40,5 +44,6 @@ class Prices:
         return evaluations + self.regeneration * max_regenerations
 
     @classmethod
-    def from_mapping(cls, prices: dict[str, Decimal]) -> Prices:
+    def from_mapping(cls, prices: Mapping[str, object]) -> Prices:
+        """Build the table from settings, each value read as its decimal text."""
         return cls(**{name: Decimal(str(value)) for name, value in prices.items()})

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .dimensions import CRITICAL_MEAN, DIMENSIONS, round_confidence, round_score, summarize
-from .types import DimensionScore, Issue, RawEvaluation, Usage
+from .types import DEGRADED_SUFFIX, DimensionScore, Issue, RawEvaluation, Usage
 
 
 def effective_weights(
@@ -40,6 +40,11 @@ class Evaluation:
         """Return the plain (unweighted) mean of the dimension scores."""
         values = [s.score for s in self.scores.values()]
         return round(sum(values) / len(values), 6) if values else 10.0
+
+    @property
+    def degraded(self) -> bool:
+        """Say whether a fallback engine scored this because the configured one failed."""
+        return self.engine.endswith(DEGRADED_SUFFIX)
 
     @property
     def is_critical(self) -> bool:
@@ -105,7 +110,12 @@ class Evaluation:
 
 
 def aggregate(raw: RawEvaluation, weights: Mapping[str, float] | None = None) -> Evaluation:
-    """Weigh the dimension scores into the overall score and confidence."""
+    """Weigh the dimension scores into the overall score and confidence.
+
+    Both are weighted means over the evaluated dimensions, with the same weights (the
+    request's, renormalised over those dimensions; equal when they all weigh 0), then
+    rounded as shown: the score to one decimal, the confidence to two (SPEC 1).
+    """
     ordered = {d: raw.scores[d] for d in DIMENSIONS if d in raw.scores}
     if not ordered:
         raise ValueError("an evaluation needs at least one dimension score")

@@ -96,10 +96,13 @@ def decide(
     overall_score: float,
     overall_confidence: float,
     thresholds: Thresholds,
+    degraded: bool = False,
 ) -> ThresholdsMet:
     """Decide pass or fail for per-dimension ``(score, confidence)`` and the overall values.
 
     Scores are compared as shown (one decimal), so a response never says 7.0 < 7.0.
+    A ``degraded`` evaluation (the configured evaluator failed and a fallback scored the
+    text) never passes: ``all_passed`` is false whatever the scores (TESTS T23 (f)).
     """
     strict = thresholds.tradeoff_mode == "strict"
     weighted = thresholds.tradeoff_mode == "weighted"
@@ -137,7 +140,7 @@ def decide(
         )
     return ThresholdsMet(
         overall_passed=overall_passed,
-        all_passed=passed,
+        all_passed=passed and not degraded,
         all_required_passed=required_passed,
         dimension_failures_count=failures,
         dimension_results=results,

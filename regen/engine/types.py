@@ -137,6 +137,11 @@ class EvalContext:
     """The prompt that produced the content (``prompt``/``user_query``)."""
 
 
+# An evaluation scored by a fallback engine because the configured one failed (its
+# ``engine`` ends with this, e.g. ``embedded-fallback``) is degraded: it never passes.
+DEGRADED_SUFFIX = "-fallback"
+
+
 @dataclass(frozen=True, slots=True)
 class RawEvaluation:
     """An evaluator's answer: one score per requested dimension, and its usage."""

@@ -4,11 +4,14 @@ import pytest
 
 from billing import ledger
 from regen import engines
+from regen.engine.dimensions import DIMENSIONS
+from regen.models import Run
 from tests.engine.llm.fakeserver import refused_url, running_fake_llm
 
-from .texts import HIRING
+from .texts import FACTUAL, HIRING
 
 URL = "/railscore/v1/safe-regenerate"
+EVAL_URL = "/railscore/v1/eval"
 
 
 @pytest.fixture
@@ -40,11 +43,85 @@ def test_a_loop_on_the_llm_engines_records_calls_tokens_and_cost(api_a, llm_sett
     assert metadata["degraded"] is False
 
 
-def test_a_judge_that_is_down_falls_back_to_the_offline_evaluator_and_says_so(api_a, llm_settings):
+def test_a_judge_that_is_down_falls_back_to_the_offline_evaluator_and_never_passes(
+    api_a, llm_settings
+):
     llm_settings(refused_url())
     body = api_a.post(URL, {"content": HIRING, "regeneration_model": "embedded"}, format="json").json()
+    result = body["result"]
     assert body["metadata"]["degraded"] is True
-    assert body["result"]["status"] == "passed"  # scored by the embedded evaluator
+    assert result["status"] == "max_iterations_reached"  # T23 (f): never passed on failure
+    assert result["passed"] is False
+    assert result["best_scores"]["thresholds_met"]["all_passed"] is False
+    assert [it["thresholds_met"] for it in result["iteration_history"]] == [False] * 4
+    assert Run.objects.get(id=body["metadata"]["req_id"]).status == "max_iterations_reached"
+
+
+# -- a degraded evaluation never passes (T23 (f)) ---------------------------------------------
+# FACTUAL passes on the embedded evaluator at once; it must not pass when the embedded
+# evaluator only stands in for a judge that failed.
+@pytest.fixture
+def judge(llm_settings):
+    """Serve the LLM engines from a fake judge that finds every dimension at 9.0."""
+    with running_fake_llm() as fake:
+        fake.scores = dict.fromkeys(DIMENSIONS, 9.0)
+        llm_settings(fake.base_url)
+        yield fake
+
+
+def fail_judge(fake):
+    fake.statuses = [503] * 100  # every call: the client retries, then gives up
+
+
+def test_an_eval_scored_by_the_fallback_is_marked_degraded_and_not_passed(api_a, judge):
+    fail_judge(judge)
+    body = api_a.post(EVAL_URL, {"content": FACTUAL, "mode": "basic"}, format="json").json()
+    result = body["result"]
+    assert body["metadata"]["degraded"] is True
+    assert body["metadata"]["engine"] == "embedded-fallback"
+    assert result["thresholds_met"]["overall_passed"] is True  # the fallback's scores pass...
+    assert result["thresholds_met"]["all_passed"] is False  # ...but the decision is withheld
+    assert judge.hits == 2  # the judge was asked (and retried) before the fallback scored
+
+
+def test_an_eval_scored_by_a_healthy_judge_passes(api_a, judge):
+    body = api_a.post(EVAL_URL, {"content": FACTUAL, "mode": "basic"}, format="json").json()
+    assert body["metadata"]["degraded"] is False
+    assert body["metadata"]["engine"] == "llm"
+    assert body["result"]["thresholds_met"]["all_passed"] is True
+
+
+def test_a_degraded_eval_is_not_cached_so_a_retry_is_scored_by_the_recovered_judge(
+    api_a, judge
+):
+    fail_judge(judge)
+    first = api_a.post(EVAL_URL, {"content": FACTUAL, "mode": "basic"}, format="json").json()
+    judge.statuses = []  # the judge is back
+    retry = api_a.post(EVAL_URL, {"content": FACTUAL, "mode": "basic"}, format="json").json()
+    assert first["metadata"]["degraded"] is True
+    assert retry["result"]["from_cache"] is False
+    assert retry["metadata"]["engine"] == "llm"
+    assert retry["result"]["thresholds_met"]["all_passed"] is True
+
+
+def test_a_safe_regenerate_scored_by_the_fallback_does_not_end_passed(api_a, judge):
+    fail_judge(judge)
+    data = {"content": FACTUAL, "max_regenerations": 1, "regeneration_model": "embedded"}
+    body = api_a.post(URL, data, format="json").json()
+    result = body["result"]
+    assert body["metadata"]["degraded"] is True
+    assert result["status"] == "max_iterations_reached"
+    assert result["passed"] is False
+    assert result["best_scores"]["thresholds_met"]["all_passed"] is False
+    assert [it["thresholds_met"] for it in result["iteration_history"]] == [False, False]
+    assert Run.objects.get(id=body["metadata"]["req_id"]).status == "max_iterations_reached"
+
+
+def test_a_safe_regenerate_scored_by_a_healthy_judge_passes_at_once(api_a, judge):
+    body = api_a.post(URL, {"content": FACTUAL, "max_regenerations": 1}, format="json").json()
+    assert body["metadata"]["degraded"] is False
+    assert body["result"]["status"] == "passed"
+    assert body["result"]["best_iteration"] == 0
 
 
 def test_a_regenerator_that_fails_answers_500_and_releases_the_hold(api_a, account_a, llm_settings):

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import logging
 
-from ..types import EvalContext, Evaluator, RawEvaluation
+from ..types import DEGRADED_SUFFIX, EvalContext, Evaluator, RawEvaluation
 from .errors import LLMTimeout, LLMUnavailable
 
 logger = logging.getLogger(__name__)
-
-DEGRADED_SUFFIX = "-fallback"
 
 
 class FallbackEvaluator:
     """Evaluate with ``primary``; if it is down or too slow, score with ``fallback``.
 
     The fallback's result is marked degraded (``engine`` ends in ``-fallback``, e.g.
-    ``embedded-fallback``). Other failures (a rejected key, malformed judge output)
-    propagate: an evaluator failure is never turned into scores silently.
+    ``embedded-fallback``) and never passes its thresholds (``thresholds.decide``).
+    Other failures (a rejected key, malformed judge output) propagate: an evaluator
+    failure is never turned into scores silently.
     """
 
     def __init__(self, primary: Evaluator, fallback: Evaluator) -> None:
