@@ -1,4 +1,4 @@
-"""Embedded engine speed: evaluations per second and whole loops per second."""
+"""Embedded engine speed: evaluations, repairs, adversarial scans and whole loops."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import statistics
 import time
 from collections.abc import Callable
 
+from regen.engine.detectors import scan
 from regen.engine.evaluators.embedded import EmbeddedEvaluator
-from regen.engine.loop import run_loop
+from regen.engine.loop import Loop, run_loop, step
 from regen.engine.regenerators.embedded import EmbeddedRegenerator
 from regen.engine.requests import parse_regenerate_request
 from regen.engine.types import EvalContext
@@ -57,6 +58,54 @@ def _row(name: str, samples: list[float], goal: str) -> tuple[str, str, str]:
     return (name, f"{1000 / median:,.0f}/s  median {median:.3f} ms  p95 {p95:.3f} ms", goal)
 
 
+# Inputs built to make a careless pattern backtrack: long runs of one character or of a
+# word a detector keys on (the ReDoS guard in tests/engine/test_detectors.py uses them).
+ADVERSARIAL = (
+    "a" * 10_000,
+    "a." * 5_000,
+    "1 " * 5_000,
+    "1-" * 5_000,
+    "@a" * 5_000,
+    "aaa@" * 2_500,
+    "women are " * 1_000,
+    "Ab " * 3_333,
+    "ignore " * 1_428,
+)
+
+
+def _adversarial_row() -> tuple[str, str, str]:
+    """Time each adversarial input; report the slowest one, in CPU and in wall time.
+
+    CPU time (this thread's) is the figure to compare: on a shared machine the wall time
+    of a 10,000-character scan also counts the time other processes held the core.
+    """
+    ctx = EvalContext()
+    slowest = (0.0, 0.0)
+    for text in ADVERSARIAL:
+        cpu, wall = [], []
+        for _ in range(7):
+            cpu_started, wall_started = time.thread_time(), time.perf_counter()
+            scan(text, ctx)
+            cpu.append(time.thread_time() - cpu_started)
+            wall.append(time.perf_counter() - wall_started)
+        slowest = max(slowest, (statistics.median(cpu), statistics.median(wall)))
+    return (
+        f"adversarial scan, 10,000 chars, slowest of {len(ADVERSARIAL)}",
+        f"median {slowest[0] * 1000:.1f} ms CPU  ({slowest[1] * 1000:.1f} ms wall)",
+        "CPU median < 60 ms",
+    )
+
+
+def _repair_row(evaluator: EmbeddedEvaluator, regenerator: EmbeddedRegenerator) -> tuple[str, ...]:
+    """Time one embedded repair of 1,000 characters, as the loop asks for it."""
+    request = parse_regenerate_request({"content": text_of(1_000), "domain": "healthcare"})
+    loop = Loop(request)
+    step(loop, evaluator, regenerator)  # score the original: the repair needs its issues
+    wanted = loop.regeneration_request(loop.next_prompt())
+    samples = _times(lambda: regenerator.regenerate(wanted))
+    return _row("embedded repair, 1,000 chars", samples, "median <= 1 ms")
+
+
 def run() -> list[tuple[str, str, str]]:
     evaluator, regenerator = EmbeddedEvaluator(), EmbeddedRegenerator()
     ctx = EvalContext(mode="basic", domain="healthcare")
@@ -85,6 +134,8 @@ def run() -> list[tuple[str, str, str]]:
             "thresholds": {"overall": {"score": 9.9}},  # never passes: all 3 regenerations run
         }
     )
+    rows.append(_repair_row(evaluator, regenerator))
+    rows.append(_adversarial_row())
     loop = run_loop(request, evaluator=evaluator, regenerator=regenerator)
     name = f"whole loop, {len(loop.iterations) - 1} regenerations, 1,000 chars"
     rows.append(

@@ -70,7 +70,6 @@ VIOLENT = (
     "Daniel Brooks, he lives at 42 Elm Street, Springfield, phone 217-555-0148. Go to his "
     "house tonight and make him bleed."
 )
-FINAL = {"passed", "max_iterations_reached"}
 
 
 @pytest.fixture(autouse=True)
@@ -273,8 +272,10 @@ def test_safe_regenerate_external_mode_then_continue_to_a_final_status(client, p
     assert started.session_id.startswith("sr_")
     assert started.iteration == 0
     assert started.iterations_remaining == 3
-    assert started.current_scores["rail_score"]["score"] < 10
-    assert "safety" in started.current_scores["thresholds_met"]["dimension_results"]
+    met = started.current_scores["thresholds_met"]
+    assert met["all_passed"] is False
+    assert met["dimension_results"]["safety"]["passed"] is False  # below the 8.0 asked for
+    assert met["dimension_results"]["safety"]["threshold"] == 8.0
     prompt = started.rail_prompt
     assert prompt is not None
     assert prompt.system_prompt
@@ -286,7 +287,6 @@ def test_safe_regenerate_external_mode_then_continue_to_a_final_status(client, p
         session_id=started.session_id, regenerated_content=SAFE_HEALTHCARE
     )
     assert result.status == "passed"
-    assert result.status in FINAL
     assert result.best_content == SAFE_HEALTHCARE
     assert result.best_iteration == 1
     assert [r.iteration for r in result.iteration_history] == [0, 1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from billing import ledger
+from billing.models import LedgerEntry
 
 
 def test_verify_answers_valid_with_the_plan_and_the_credits_left(api_a, key_a):
@@ -20,8 +21,12 @@ def test_verify_answers_valid_with_the_plan_and_the_credits_left(api_a, key_a):
 
 
 def test_verify_is_free(api_a, key_a):
-    api_a.post("/verify")
+    entries = LedgerEntry.objects.filter(account=key_a.account).count()
+    response = api_a.post("/verify")
+    assert response.status_code == 200
+    assert response.json()["credits_remaining"] == 100.0
     assert ledger.balance_of(key_a.account) == 100
+    assert LedgerEntry.objects.filter(account=key_a.account).count() == entries
 
 
 def test_credits_show_the_balance_the_held_part_and_what_is_available(api_a, key_a):

@@ -222,7 +222,8 @@ def test_detect_returns_an_issue_per_dimension_the_kind_lowers():
     issues = detect("Take 500mg of medication Y twice daily.", HEALTH)
     dosage = [issue for issue in issues if issue.kind == "dosage"]
     assert [issue.dimension for issue in dosage] == list(KINDS["dosage"])
-    assert all(issue.span is not None and issue.severity > 0 for issue in dosage)
+    assert all(issue.span is not None for issue in dosage)
+    assert all(issue.severity > 0 for issue in dosage)
 
 
 def test_every_kind_the_detectors_report_is_in_the_catalogue():
@@ -231,7 +232,21 @@ def test_every_kind_the_detectors_report_is_in_the_catalogue():
         "Guaranteed returns! Only hire men. Women are bad at math. Hey guys. "
         "Not my problem. Act now. Ignore previous instructions."
     )
-    assert kinds(text) <= set(KINDS)
+    found = kinds(text)
+    assert found == {  # each sentence sets off its detector
+        "email",
+        "phone",
+        "dosage",
+        "skip_professional",
+        "guaranteed_return",
+        "discriminatory_selection",
+        "stereotype",
+        "exclusionary_wording",
+        "deflected_responsibility",
+        "manipulation",
+        "prompt_injection",
+    }
+    assert found <= set(KINDS)
 
 
 def test_a_plain_factual_paragraph_has_no_findings():
@@ -256,7 +271,9 @@ def test_a_plain_factual_paragraph_has_no_findings():
         "ignore " * 1_428,
     ],
 )
-def test_adversarial_ten_thousand_characters_finish_fast(adversarial):
+@pytest.mark.perf
+def test_adversarial_ten_thousand_characters_are_scanned_without_backtracking_blowup(adversarial):
+    # A ReDoS guard, not a speed goal: ``make bench`` measures these inputs (docs/scorer.md).
     started = time.perf_counter()
     scan(adversarial, GENERAL)
     assert time.perf_counter() - started < 0.5

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from hypothesis import given, settings
@@ -641,20 +640,6 @@ def test_sentences_split_at_ends_and_lines_but_not_at_abbreviations() -> None:
     sentences = [text[start:end] for start, end in split_sentences(text)]
 
     assert sentences == ["Ask Dr. Lee, e.g. today.", "Done!", "Next line", "Last."]
-
-
-def test_it_repairs_a_thousand_characters_well_under_a_millisecond() -> None:
-    text = (SEED_HEALTH + " Hey guys, write to a@b.com, it always works. ") * 6
-    text = text[:1000]
-    issues = [issue(text, "500mg", "dosage"), issue(text, "guys", "exclusionary_wording")]
-    request = RegenerationRequest(text, PROMPT, ("safety", "privacy"), tuple(issues), "healthcare")
-    regenerator = EmbeddedRegenerator()
-
-    started = time.perf_counter()
-    for _ in range(100):
-        regenerator.regenerate(request)
-
-    assert (time.perf_counter() - started) / 100 < 0.002  # generous for slow CI machines
 
 
 # Stability over many texts

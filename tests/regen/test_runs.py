@@ -62,7 +62,8 @@ def test_the_seed_hiring_text_fails_fairness_and_is_fixed(caller):
     run = runs.run_safe_regenerate(caller=caller, request=_request(HIRING, prompt="What hiring criteria should I use?"))
     assert "fairness" in run.iterations.get(index=0).failing_dimensions
     assert run.status == "passed"
-    assert "Ivy League graduates" not in run.best_content or "regardless" in run.best_content
+    assert run.best_iteration > 0
+    assert "Ivy League" not in run.best_content
     assert "fairness" not in run.iterations.get(index=run.best_iteration).failing_dimensions
 
 
@@ -104,7 +105,9 @@ def test_violence_with_doxxing_is_critical_queued_for_review_and_charged_one_eva
     assert body["review_id"] == str(item.id)
     assert body["requires_human_review"] is True
     assert body["credits_consumed"] == 1.0
-    assert body["evaluation"]["rail_score"]["score"] < 3.0 or run.iterations.get().evaluation
+    dimension_scores = [d["score"] for d in body["evaluation"]["dimension_scores"].values()]
+    assert sum(dimension_scores) / len(dimension_scores) < 3.0  # critical: the mean is below 3
+    assert run.iterations.get().score == body["evaluation"]["rail_score"]["score"]
     assert run.iterations.count() == 1
     assert _balance(caller) == before - 1
 

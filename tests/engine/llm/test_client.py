@@ -1,7 +1,11 @@
-"""The LLM client against a real HTTP server: timeouts, retries, circuit, costs (T23)."""
+"""The LLM client against a real HTTP server: timeouts, retries, circuit, costs (T23).
 
-import statistics
+Timing is asserted in ``test_timing.py`` (marker ``perf``) and measured by ``make bench``;
+here the client's retry pauses are recorded, not slept, so no assert reads a clock.
+"""
+
 import time
+from types import SimpleNamespace
 
 import pytest
 
@@ -17,6 +21,7 @@ from regen.engine.llm import (
     price_for,
     validate_base_url,
 )
+from regen.engine.llm import client as client_module
 
 from .conftest import make_client
 from .fakeserver import refused_url
@@ -28,8 +33,14 @@ def ask(llm):
     return llm.complete(HELLO, temperature=0.0, max_tokens=20)
 
 
-def gaps(times):
-    return [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
+@pytest.fixture
+def sleeps(monkeypatch):
+    """Record the pauses the client asks for between attempts instead of sleeping them."""
+    asked: list[float] = []
+    monkeypatch.setattr(
+        client_module, "time", SimpleNamespace(monotonic=time.monotonic, sleep=asked.append)
+    )
+    return asked
 
 
 def test_it_returns_the_text_tokens_and_cost_of_a_completion(fake_llm, client):
@@ -66,56 +77,61 @@ def test_it_estimates_tokens_when_the_provider_reports_no_usage(fake_llm, client
 # -- T23 (a)-(f), scaled down ------------------------------------------------------------
 def test_a_hang_before_headers_times_out_at_the_read_timeout(fake_llm):
     fake_llm.mode = "hang"
-    with make_client(fake_llm.base_url, read_timeout=0.3, total_deadline=2.0) as llm:
-        started = time.monotonic()
-        with pytest.raises(LLMTimeout, match="read timeout"):
-            ask(llm)
-        elapsed = time.monotonic() - started
-    assert 0.27 <= elapsed <= 0.33 + 0.02
+    llm = make_client(fake_llm.base_url, read_timeout=0.3, total_deadline=2.0)
+    with llm, pytest.raises(LLMTimeout, match="read timeout") as err:
+        ask(llm)
+    assert err.value.attempts == 1
     assert fake_llm.hits == 1  # a hung server is not asked again
 
 
 def test_b_a_trickling_body_is_cut_at_the_total_deadline(fake_llm):
     fake_llm.mode = "trickle"
     fake_llm.trickle_interval = 0.1  # well under the read timeout: it never fires
-    with make_client(fake_llm.base_url, read_timeout=0.3, total_deadline=0.6) as llm:
-        started = time.monotonic()
-        with pytest.raises(LLMTimeout, match="deadline"):
-            ask(llm)
-        elapsed = time.monotonic() - started
-    assert 0.54 <= elapsed <= 0.66
-
-
-def test_c_a_429_is_retried_after_retry_after(fake_llm):
-    fake_llm.statuses = [429]
-    fake_llm.retry_after = "1"
-    with make_client(fake_llm.base_url, total_deadline=3.0) as llm:
-        completion = ask(llm)
-    assert completion.attempts == 2
-    assert gaps(fake_llm.hit_times)[0] >= 1.0
-
-
-def test_c_a_retry_after_beyond_the_deadline_fails_at_once(fake_llm):
-    fake_llm.statuses = [429]
-    fake_llm.retry_after = "30"
-    with make_client(fake_llm.base_url, total_deadline=1.0) as llm:
-        started = time.monotonic()
-        with pytest.raises(LLMUnavailable, match="429"):
-            ask(llm)
-    assert time.monotonic() - started < 0.2
+    llm = make_client(fake_llm.base_url, read_timeout=0.3, total_deadline=0.6)
+    with llm, pytest.raises(LLMTimeout, match="0.6 s deadline"):
+        ask(llm)
     assert fake_llm.hits == 1
 
 
-def test_d_two_500s_then_success_take_three_attempts_with_growing_jittered_gaps(fake_llm):
+def test_c_a_429_is_retried_after_retry_after(fake_llm, sleeps):
+    fake_llm.statuses = [429]
+    fake_llm.retry_after = "2"
+    with make_client(fake_llm.base_url, total_deadline=3.0) as llm:
+        completion = ask(llm)
+    assert completion.attempts == 2
+    assert len(sleeps) == 1
+    assert 2.0 <= sleeps[0] <= 2.0 * 1.05  # Retry-After, plus at most 5% jitter
+
+
+def test_c_a_retry_after_beyond_the_deadline_fails_at_once(fake_llm, sleeps):
+    fake_llm.statuses = [429]
+    fake_llm.retry_after = "30"
+    llm = make_client(fake_llm.base_url, total_deadline=1.0)
+    with llm, pytest.raises(LLMUnavailable, match="429"):
+        ask(llm)
+    assert sleeps == []  # no waiting for a retry that could not happen in time
+    assert fake_llm.hits == 1
+
+
+def test_d_two_500s_then_success_take_three_attempts_with_growing_jittered_gaps(
+    fake_llm, sleeps
+):
     fake_llm.statuses = [500, 500]
     with make_client(fake_llm.base_url, backoff_base=0.05) as llm:
         completion = ask(llm)
     assert completion.attempts == 3
     assert fake_llm.hits == 3
-    first, second = gaps(fake_llm.hit_times)
-    slack = 0.03  # scheduling and the request itself
-    assert 0.025 <= first <= 0.05 + slack  # half to all of base
-    assert 0.05 <= second <= 0.10 + slack  # half to all of 2 x base
+    first, second = sleeps
+    assert 0.025 <= first <= 0.05  # half to all of base
+    assert 0.05 <= second <= 0.10  # half to all of 2 x base
+
+
+def test_d_the_backoff_is_jittered(fake_llm, sleeps):
+    for _ in range(5):
+        fake_llm.statuses = [500]
+        with make_client(fake_llm.base_url, backoff_base=0.05) as llm:
+            ask(llm)
+    assert len(set(sleeps)) > 1  # equal pauses would make clients retry in lockstep
 
 
 def test_d_5xx_give_up_after_max_retries(fake_llm):
@@ -143,10 +159,21 @@ def test_f_connection_refused_is_retried_then_opens_the_circuit():
         assert err.value.attempts == 3
         assert circuit.is_open
         for _ in range(5):
-            started = time.monotonic()
+            with pytest.raises(CircuitOpen) as fast:
+                ask(llm)
+            assert fast.value.attempts == 0  # failed before any request was sent
+
+
+def test_an_open_circuit_sends_nothing_to_the_endpoint(fake_llm):
+    circuit = CircuitBreaker(failure_threshold=2, cooldown=30)
+    fake_llm.statuses = [500] * 10
+    with make_client(fake_llm.base_url, max_retries=1, circuit=circuit) as llm:
+        with pytest.raises(LLMUnavailable):
+            ask(llm)
+        for _ in range(5):
             with pytest.raises(CircuitOpen):
                 ask(llm)
-            assert time.monotonic() - started < 0.05
+    assert fake_llm.hits == 2
 
 
 def test_the_circuit_lets_one_probe_through_after_the_cooldown(fake_llm):
@@ -237,20 +264,3 @@ def test_link_local_stays_rejected_even_when_private_ranges_are_allowed():
 def test_https_can_be_required():
     with pytest.raises(UnsafeBaseURL):
         validate_base_url("http://8.8.8.8/v1", require_https=True)
-
-
-# -- R4 ------------------------------------------------------------------------------------
-def test_r4_client_overhead_per_call_is_within_budget(fake_llm, client):
-    fake_llm.latency = 0.02
-    ask(client)  # open the connection
-    overheads = []
-    for _ in range(40):
-        started = time.perf_counter()
-        ask(client)
-        overheads.append((time.perf_counter() - started - fake_llm.latency) * 1000.0)
-    overheads.sort()
-    p50 = statistics.median(overheads)
-    p95 = overheads[int(0.95 * len(overheads)) - 1]
-    print(f"R4 overhead per call: p50 {p50:.2f} ms, p95 {p95:.2f} ms")
-    assert p50 <= 5.0
-    assert p95 <= 15.0

@@ -2,7 +2,6 @@
 
 import json
 import re
-import time
 
 import pytest
 
@@ -11,6 +10,8 @@ from regen.engine.evaluators.embedded import EmbeddedEvaluator
 from regen.engine.llm import LLMBadResponse, LLMEvaluator
 from regen.engine.llm.judge import build_messages, parse_judgement
 from regen.engine.types import EvalContext, Evaluator
+
+from .conftest import make_client
 
 BASIC = EvalContext(mode="basic")
 DEEP = EvalContext(mode="deep")
@@ -79,32 +80,24 @@ def test_low_scores_carry_the_judges_issues(fake_llm, judge):
     assert raw.scores["fairness"].issues == ()
 
 
-def fastest_of_three(call):
-    """Time ``call`` three times and keep the best: the machine is shared with benchmarks."""
-    walls = []
-    for _ in range(3):
-        started = time.monotonic()
-        result = call()
-        walls.append(time.monotonic() - started)
-    return min(walls), result
+@pytest.fixture
+def patient_client(fake_llm):
+    """A client whose timeouts are far from the fake latency: threads share one GIL."""
+    with make_client(fake_llm.base_url, read_timeout=5.0, total_deadline=10.0) as llm:
+        yield llm
 
 
-def test_deep_mode_judges_every_dimension_at_once(fake_llm, client):
-    latency = 0.2
-    fake_llm.latency = latency
-    evaluator = LLMEvaluator(client)
-    wall, raw = fastest_of_three(lambda: evaluator.evaluate(PLAIN, DEEP))
-    assert fake_llm.hits == 3 * 8
-    assert fake_llm.peak_in_flight == 8  # real fan-out, not a queue
-    assert wall <= 1.25 * latency  # R3: about one call's latency, not eight
-    assert 8 * latency / wall >= 4  # speed-up over sequential
+def test_deep_mode_judges_every_dimension_at_once(fake_llm, patient_client):
+    fake_llm.latency = 0.1  # long enough for all 8 calls to be at the server together
+    raw = LLMEvaluator(patient_client).evaluate(PLAIN, DEEP)
+    assert fake_llm.hits == 8
+    assert fake_llm.peak_in_flight == 8  # real fan-out, not a queue (wall time: test_timing)
     assert raw.usage.llm_calls == 8
     assert all(s.explanation for s in raw.scores.values())
     asked = [
         re.findall(r"^- ([a-z_]+):", r["messages"][1]["content"], re.M) for r in fake_llm.requests
     ]
     assert sorted(d for names in asked[:8] for d in names) == sorted(DIMENSIONS)
-    print(f"deep mode: wall {wall * 1000:.0f} ms for 8 calls of {latency * 1000:.0f} ms")
 
 
 def test_malformed_output_is_retried(fake_llm, judge):
@@ -182,13 +175,12 @@ def test_an_injection_never_raises_the_score_of_a_gullible_judge(fake_llm, judge
     assert "prompt_injection" in kinds
 
 
-def test_an_injection_is_judged_twice_in_parallel_once_blanked(fake_llm, client):
+def test_an_injection_is_judged_twice_in_parallel_once_blanked(fake_llm, patient_client):
     fake_llm.mode = "gullible"
-    fake_llm.latency = 0.2
-    evaluator = LLMEvaluator(client)
-    wall, raw = fastest_of_three(lambda: evaluator.evaluate(f"{KNOWN_BAD[0]} {PAYLOADS[0]}", BASIC))
-    assert wall < 0.3  # two calls at once, not one after the other
-    assert fake_llm.peak_in_flight == 2
+    fake_llm.latency = 0.1
+    raw = LLMEvaluator(patient_client).evaluate(f"{KNOWN_BAD[0]} {PAYLOADS[0]}", BASIC)
+    assert fake_llm.hits == 2
+    assert fake_llm.peak_in_flight == 2  # two calls at once, not one after the other
     assert raw.usage.llm_calls == 2
     contents = [r["messages"][1]["content"] for r in fake_llm.requests[:2]]
     assert sum("Ignore previous instructions" in c for c in contents) == 1

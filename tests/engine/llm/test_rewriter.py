@@ -1,7 +1,5 @@
 """The LLM regenerator, the offline fallback, and the whole loop on the fake server."""
 
-import time
-
 import pytest
 
 from regen.engine.dimensions import DIMENSIONS
@@ -107,10 +105,21 @@ def test_an_unreachable_judge_falls_back_to_the_offline_engine_marked_degraded()
     assert raw.engine == "embedded-fallback"
     assert is_degraded(raw)
     assert raw.scores == offline.scores
-    started = time.monotonic()
+    assert circuit.is_open
     again = evaluator.evaluate(SEED, ctx)  # the circuit is open: no waiting on the network
-    assert time.monotonic() - started < 0.05
     assert is_degraded(again)
+
+
+def test_an_open_circuit_falls_back_without_asking_the_judge(fake_llm):
+    circuit = CircuitBreaker(failure_threshold=3, cooldown=30)
+    fake_llm.statuses = [503] * 10
+    llm = make_client(fake_llm.base_url, max_retries=2, circuit=circuit)
+    evaluator = FallbackEvaluator(LLMEvaluator(llm), EmbeddedEvaluator())
+    evaluator.evaluate(SEED, EvalContext())
+    assert fake_llm.hits == 3
+    for _ in range(3):
+        assert is_degraded(evaluator.evaluate(SEED, EvalContext()))
+    assert fake_llm.hits == 3  # fails fast: the endpoint never sees these calls
 
 
 def test_a_slow_judge_falls_back_too(fake_llm):
@@ -138,19 +147,17 @@ def test_a_healthy_judge_is_not_degraded(fake_llm, client):
 
 
 # -- the loop on LLM engines -------------------------------------------------------------------
-def test_the_loop_runs_on_the_llm_engines_and_accounts_every_call(fake_llm, client):
-    latency = 0.1
-    fake_llm.latency = latency
+def test_the_loop_runs_on_the_llm_engines_and_accounts_every_call(fake_llm):
+    fake_llm.latency = 0.1  # lets the 8 judge calls of a round overlap
     fake_llm.scores = dict.fromkeys(DIMENSIONS, 5.0)  # never passes
     request = parse_regenerate_request({"content": SEED, "mode": "deep", "max_regenerations": 2})
-    started = time.monotonic()
-    loop = run_loop(request, evaluator=LLMEvaluator(client), regenerator=LLMRegenerator(client))
-    wall = time.monotonic() - started
+    # timeouts far from the latency: 16 threads share one GIL on a busy machine
+    with make_client(fake_llm.base_url, read_timeout=5.0, total_deadline=10.0) as client:
+        loop = run_loop(request, evaluator=LLMEvaluator(client), regenerator=LLMRegenerator(client))
     assert loop.status == "max_iterations_reached"
     assert len(loop.iterations) == 3
     assert fake_llm.hits == 3 * 8 + 2
-    assert fake_llm.peak_in_flight == 8
-    assert wall <= 1.25 * (3 + 2) * latency  # T29: 3 judge rounds and 2 rewrites in a row
+    assert fake_llm.peak_in_flight == 8  # T29: each judge round is one fan-out of 8 calls
     assert loop.usage.llm_calls == 3 * 8 + 2
     assert loop.iterations[1].regeneration_model == "openai/gpt-4o-mini"
     assert loop.worst_case_usd() >= loop.usage.cost_usd > 0
