@@ -103,12 +103,12 @@ def _check_content(content: Any) -> str:
 def continue_session(*, caller: Caller, session_id: str, content: Any) -> Run:
     """Score the caller's regenerated version and move the session on."""
     run = _get_for(caller, session_id)
+    content = _check_content(content)  # a body the schema refuses is a 400 in every state
     if run.is_final and run.status != Run.Status.EXPIRED:
         return run  # a finished session answers with its final result again
     if run.status == Run.Status.EXPIRED or (run.expires_at and run.expires_at <= timezone.now()):
         Run.objects.filter(id=run.id, status=Run.Status.AWAITING_REGENERATION).update(status=Run.Status.EXPIRED)
         raise SessionExpired()
-    content = _check_content(content)
     claimed = Run.objects.filter(
         id=run.id, version=run.version, status=Run.Status.AWAITING_REGENERATION
     ).update(status=Run.Status.RUNNING, version=F("version") + 1)

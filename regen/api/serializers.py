@@ -221,8 +221,8 @@ class SafeRegenerateRequestSerializer(_ScoredTextSerializer):
 
 @extend_schema_field({"type": "string", "minLength": CONTENT_MIN, "maxLength": CONTENT_MAX})
 class _RegeneratedContentField(serializers.CharField):
-    """Documents the 10-character minimum, which ``sessions`` checks after the session's
-    state (a finished session answers with its final result whatever is sent)."""
+    """Documents the 10-character minimum, which ``sessions`` checks once the session is
+    found, before its state (a finished session answers its final result to a valid body)."""
 
 
 class ContinueRequestSerializer(serializers.Serializer):
