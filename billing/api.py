@@ -20,6 +20,7 @@ from billing.serializers import (
     VerifySerializer,
 )
 from railsite.params import read_filters
+from regen.idempotency import idempotent
 
 KEY_ERRORS = {
     401: OpenApiResponse(
@@ -44,10 +45,19 @@ class LedgerPagination(PageNumberPagination):
     max_page_size = 200
 
 
-@extend_schema(request=None, responses={200: VerifySerializer, **KEY_ERRORS}, tags=["account"])
+@extend_schema(
+    request=None,
+    responses={
+        200: VerifySerializer,
+        **KEY_ERRORS,
+        409: OpenApiResponse(ErrorSerializer, description="IDEMPOTENCY_CONFLICT."),
+    },
+    tags=["account"],
+)
 class VerifyView(APIKeyMixin, APIView):
     """Check the API key: its plan and the credits it can spend. Free."""
 
+    @idempotent
     def post(self, request: Request) -> Response:
         key = request.auth
         account = key.project.account
