@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test bench lint fmt services clean
+.PHONY: install run test bench mutate lint fmt services clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -31,10 +31,17 @@ test: install
 	$(VENV)/bin/ruff check . ; \
 	$(PY) manage.py makemigrations --check --dry-run >/dev/null || { echo "tests: missing migrations (run manage.py makemigrations)"; exit 1; }; \
 	$(VENV)/bin/mypy --no-error-summary ; \
-	CONN_MAX_AGE=0 $(VENV)/bin/pytest $(PYTEST_ARGS)
+	CONN_MAX_AGE=0 $(VENV)/bin/pytest $(PYTEST_ARGS); \
+	if [ -z "$(PYTEST_ARGS)" ]; then CONN_MAX_AGE=0 $(VENV)/bin/pytest -m perf -q; fi
 
 bench: install
 	@set -e; services="$$($(PY) scripts/services.py)" || exit 1; eval "$$services"; $(PY) -m bench
+
+# mutation testing (mutmut, the "mutate" extra): the share of mutants killed per module;
+# MODULES=billing/ledger.py narrows it, scripts/mutate.py --diff prints the survivors
+mutate: install
+	@$(PY) -c "import mutmut" 2>/dev/null || $(PY) -m pip install -q ".[mutate]"
+	$(PY) scripts/mutate.py $(MODULES)
 
 lint:
 	$(VENV)/bin/ruff check .
