@@ -6,6 +6,8 @@ set -u
 ci=false
 [ "${CI:-}" = "true" ] && ci=true
 status=0
+wait_pg="${START_WAIT_SECONDS:-30}"
+wait_redis="${START_WAIT_SECONDS:-10}"
 
 need() {  # need NAME: report a missing or dead service; fatal under CI
   echo "start-services: $1" >&2
@@ -19,7 +21,7 @@ elif ! pg_isready -q -h 127.0.0.1 -p 5432; then
     version="$(ls /etc/postgresql | head -1)"
     pg_ctlcluster --skip-systemctl-redirect "$version" main start \
       || echo "start-services: pg_ctlcluster $version main start failed" >&2
-    for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+    for _ in $(seq 1 "$wait_pg"); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
   fi
   if ! pg_isready -q -h 127.0.0.1 -p 5432; then
     echo "start-services: PostgreSQL is down on 127.0.0.1:5432 and could not be started" >&2
@@ -32,7 +34,7 @@ if ! command -v redis-server >/dev/null; then
 elif ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
     || echo "start-services: redis-server failed to start" >&2
-  for _ in $(seq 1 10); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 1; done
+  for _ in $(seq 1 "$wait_redis"); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 1; done
   if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
     echo "start-services: Redis is down on 127.0.0.1:6379 and could not be started" >&2
     status=1

@@ -137,3 +137,45 @@ def test_make_test_stops_before_linting_or_testing_when_postgresql_is_unreachabl
     assert result.returncode != 0
     assert "PostgreSQL is not reachable at 127.0.0.1:1" in result.stderr
     assert "All checks passed" not in result.stdout  # ruff never ran
+
+
+def _shim(folder: Path, name: str, status: int) -> None:
+    path = folder / name
+    path.write_text(f"#!/bin/sh\nexit {status}\n")
+    path.chmod(0o755)
+
+
+def test_start_services_stops_with_a_message_when_postgresql_will_not_start(tmp_path):
+    # PostgreSQL looks down and refuses to start; Redis answers.
+    for name, status in (("pg_isready", 2), ("pg_ctlcluster", 1), ("redis-server", 0), ("redis-cli", 0)):
+        _shim(tmp_path, name, status)
+    result = subprocess.run(
+        ["bash", "scripts/start-services.sh"],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "CI": "true",
+            "PATH": f"{tmp_path}:{os.environ['PATH']}",
+            "START_WAIT_SECONDS": "1",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "PostgreSQL is down on 127.0.0.1:5432 and could not be started" in result.stderr
+
+
+def test_start_services_under_ci_stops_when_redis_is_not_installed(tmp_path):
+    _shim(tmp_path, "pg_isready", 0)
+    bare_path = f"{tmp_path}:/usr/bin/env-only-missing"
+    result = subprocess.run(
+        ["/bin/bash", "scripts/start-services.sh"],
+        cwd=ROOT,
+        env={**os.environ, "CI": "true", "PATH": bare_path},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "Redis is not installed" in result.stderr
