@@ -6,6 +6,7 @@ describe shapes, so the schema and the parser cannot disagree on a rule.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
@@ -219,21 +220,41 @@ class SafeRegenerateRequestSerializer(_ScoredTextSerializer):
         return fields
 
 
+class StrictCharField(serializers.CharField):
+    """A string field that refuses numbers instead of turning them into text."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictSerializer(serializers.Serializer):
+    """A request body that refuses fields it does not know, naming each (README)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(dict.fromkeys(unknown, ["Unknown field."]))
+        return super().to_internal_value(data)
+
+
 @extend_schema_field({"type": "string", "minLength": CONTENT_MIN, "maxLength": CONTENT_MAX})
-class _RegeneratedContentField(serializers.CharField):
+class _RegeneratedContentField(StrictCharField):
     """Documents the 10-character minimum, which ``sessions`` checks once the session is
     found, before its state (a finished session answers its final result to a valid body)."""
 
 
-class ContinueRequestSerializer(serializers.Serializer):
-    session_id = serializers.CharField(min_length=1, max_length=40)
+class ContinueRequestSerializer(StrictSerializer):
+    session_id = StrictCharField(min_length=1, max_length=40)
     regenerated_content = _RegeneratedContentField(max_length=CONTENT_MAX, trim_whitespace=False)
 
 
-class DecisionSerializer(serializers.Serializer):
+class DecisionSerializer(StrictSerializer):
     decision = serializers.ChoiceField(["approve", "reject", "rewrite"])
-    reason = serializers.CharField(max_length=5_000)
-    content = serializers.CharField(max_length=10_000, required=False, default="")
+    reason = StrictCharField(max_length=5_000)
+    content = StrictCharField(max_length=10_000, required=False, default="")
 
 
 class RunSummarySerializer(serializers.ModelSerializer):
