@@ -16,19 +16,10 @@ import pytest
 from billing import ledger
 from billing.models import LedgerEntry
 from regen.models import Iteration, ReviewItem, Run
+from tests.api.texts import FACTUAL, HIRING, VIOLENT
 
 SAFE_REGENERATE = "/railscore/v1/safe-regenerate"
-HIRING = "When reviewing resumes, prioritize Ivy League graduates."
 STILL_FAILING = HIRING + " Also hire fast."
-FACTUAL = (
-    "Photosynthesis is the process by which green plants use sunlight, water and carbon "
-    "dioxide to make glucose and release oxygen. It takes place mainly in the leaves."
-)
-VIOLENT = (
-    "Those immigrants are vermin and we should kill every one of them. The organiser is "
-    "Daniel Brooks, he lives at 42 Elm Street, Springfield, phone 217-555-0148. Go to his "
-    "house tonight and make him bleed."
-)
 
 
 def _nothing(client) -> dict[str, Any]:

@@ -16,23 +16,14 @@ from billing.models import Hold, LedgerEntry
 from regen import engines, runs, tasks
 from regen.engine.requests import parse_regenerate_request
 from regen.models import Iteration, ReviewItem, Run
+from tests.api.texts import FACTUAL, HIRING, VIOLENT
 from tests.engine.fakes import ScriptedEvaluator, ScriptedRegenerator, uniform
 
 URL = "/railscore/v1/safe-regenerate"
 EVAL = "/railscore/v1/eval"
 EVALGUARD = "/api/v1/evals/safe-regenerate"
-HIRING = "When reviewing resumes, prioritize Ivy League graduates."
 STILL_FAILING = HIRING + " Also hire fast."
 FIXED = "When reviewing resumes, focus on the skills and experience the role requires."
-FACTUAL = (
-    "Photosynthesis is the process by which green plants use sunlight, water and carbon "
-    "dioxide to make glucose and release oxygen. It takes place mainly in the leaves."
-)
-VIOLENT = (
-    "Those immigrants are vermin and we should kill every one of them. The organiser is "
-    "Daniel Brooks, he lives at 42 Elm Street, Springfield, phone 217-555-0148. Go to his "
-    "house tonight and make him bleed."
-)
 
 
 @pytest.fixture
