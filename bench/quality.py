@@ -1,12 +1,18 @@
-"""Measure the embedded evaluator against the labelled public data (AUROC per dimension).
+"""Measure an evaluator against the labelled public data (AUROC per dimension).
 
 Run from the repository root: ``.venv/bin/python bench/quality.py``. The data directory
 comes from ``RAIL_DATA_DIR`` (default ``../shared/data``). Calibration half: the first hex
 digit of ``sha1(id)`` is 0-7; test half: 8-f (see the data README).
+
+``--evaluator learned`` measures the learned evaluator instead of the embedded one and
+adds per-dataset figures (calibration and test side by side, with a text-length baseline),
+the issue-8 goals, latency and the ``auto`` escalation rate; ``--markdown docs/quality.md``
+writes them.
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import os
@@ -23,7 +29,8 @@ if str(ROOT) not in sys.path:
 
 from regen.engine.dimensions import CRITICAL_MEAN, DIMENSIONS  # noqa: E402
 from regen.engine.evaluators.embedded import EmbeddedEvaluator  # noqa: E402
-from regen.engine.types import EvalContext  # noqa: E402
+from regen.engine.scoring import aggregate  # noqa: E402
+from regen.engine.types import EvalContext, Evaluator  # noqa: E402
 
 HALVES = ("calibration", "test")
 
@@ -38,6 +45,10 @@ class Row:
     pair_id: str | None
     half: str
     scores: dict[str, float]
+    length: int = 0
+    overall: float = 0.0
+    confidence: float = 0.0
+    kind: str = ""
 
 
 def half_of(row_id: str) -> str:
@@ -50,7 +61,7 @@ def data_dir() -> Path:
     return Path(os.environ.get("RAIL_DATA_DIR", ROOT.parent / "shared" / "data"))
 
 
-def read_rows(directory: Path, evaluator: EmbeddedEvaluator) -> Iterator[Row]:
+def read_rows(directory: Path, evaluator: Evaluator) -> Iterator[Row]:
     """Score every row of every JSONL file in ``directory``."""
     for path in sorted(directory.glob("*.jsonl")):
         with path.open(encoding="utf-8") as handle:
@@ -58,6 +69,7 @@ def read_rows(directory: Path, evaluator: EmbeddedEvaluator) -> Iterator[Row]:
                 raw = json.loads(line)
                 ctx = EvalContext(prompt=raw.get("prompt") or "")
                 result = evaluator.evaluate(raw["text"], ctx)
+                overall = aggregate(result)
                 yield Row(
                     id=raw["id"],
                     dataset=raw["dataset"],
@@ -67,6 +79,10 @@ def read_rows(directory: Path, evaluator: EmbeddedEvaluator) -> Iterator[Row]:
                     pair_id=raw.get("pair_id"),
                     half=half_of(raw["id"]),
                     scores={d: s.score for d, s in result.scores.items()},
+                    length=len(raw["text"]),
+                    overall=overall.score,
+                    confidence=overall.confidence,
+                    kind=str((raw.get("meta") or {}).get("text_kind", "")),
                 )
 
 
@@ -156,18 +172,40 @@ def print_report(rows: list[Row]) -> None:
         print(f"{name:<28} {c:9.3f} {nc:6d} {t:9.3f} {nt:6d}")
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     """Score the data and print the tables; skip cleanly when the data is absent."""
+    parser = argparse.ArgumentParser(description="Measure an evaluator on the labelled data.")
+    parser.add_argument("--evaluator", choices=("embedded", "learned"), default="embedded")
+    parser.add_argument("--markdown", type=Path, help="also write the report to this file")
+    args = parser.parse_args(argv)
     directory = data_dir()
     if not directory.is_dir() or not any(directory.glob("*.jsonl")):
         print(f"quality: no data at {directory} (set RAIL_DATA_DIR); skipped.")
         return 0
+    evaluator = make_evaluator(args.evaluator)
     started = time.perf_counter()
-    rows = list(read_rows(directory, EmbeddedEvaluator()))
+    rows = list(read_rows(directory, evaluator))
     elapsed = time.perf_counter() - started
-    print(f"Scored {len(rows)} rows from {directory} in {elapsed:.1f} s.")
+    print(f"Scored {len(rows)} rows with {args.evaluator} from {directory} in {elapsed:.1f} s.")
     print_report(rows)
+    if args.evaluator != "embedded" or args.markdown:
+        from bench.quality_report import report
+
+        text = report(rows, evaluator, args.evaluator)
+        print(text)
+        if args.markdown:
+            args.markdown.write_text(text, encoding="utf-8")
+            print(f"wrote {args.markdown}")
     return 0
+
+
+def make_evaluator(name: str) -> Evaluator:
+    """Build the evaluator to measure."""
+    if name == "learned":
+        from regen.engine.evaluators.learned import LearnedEvaluator
+
+        return LearnedEvaluator()
+    return EmbeddedEvaluator()
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Choose the evaluator and the regenerator for a request, from the settings.
 
 ``RAIL_EVALUATOR`` / ``RAIL_REGENERATOR`` pick ``embedded`` (offline, the default) or
-``llm`` (an OpenAI-compatible endpoint at ``RAIL_LLM_BASE_URL``). The LLM evaluator
+``llm`` (an OpenAI-compatible endpoint at ``RAIL_LLM_BASE_URL``); ``RAIL_EVALUATOR=learned``
+picks the offline learned heads composed with the rules. The LLM evaluator
 falls back to the embedded one when the endpoint is down, and says so (``degraded``).
 Clients are built lazily in each process, so a forked worker never shares a socket.
 """
@@ -35,6 +36,13 @@ EMBEDDED_NAMES = ("embedded", EmbeddedRegenerator.model)
 @lru_cache(maxsize=1)
 def _embedded_evaluator() -> EmbeddedEvaluator:
     return EmbeddedEvaluator()
+
+
+@lru_cache(maxsize=1)
+def _learned_evaluator() -> Evaluator:
+    from regen.engine.evaluators.learned import LearnedEvaluator
+
+    return LearnedEvaluator()
 
 
 @lru_cache(maxsize=1)
@@ -87,6 +95,8 @@ def get_evaluator() -> Evaluator:
     """Return the configured evaluator (``RAIL_EVALUATOR``)."""
     if settings.RAIL_EVALUATOR == "llm":
         return _llm_evaluator()
+    if settings.RAIL_EVALUATOR == "learned":
+        return _learned_evaluator()
     if settings.RAIL_EVALUATOR != "embedded":
         raise RequestValidationError(
             f"The evaluator {settings.RAIL_EVALUATOR!r} is not available on this server."

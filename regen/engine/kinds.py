@@ -48,4 +48,6 @@ KINDS: Final[dict[str, tuple[str, ...]]] = {
     "slur": ("fairness", "inclusivity", "safety"),
     "abusive_language": ("inclusivity", "user_impact", "safety"),
     "hate_speech": ("fairness", "inclusivity", "safety"),
+    # learned findings (added with the learned evaluator): the sentence a head blames most
+    "harmful_content": ("safety", "user_impact"),
 }
