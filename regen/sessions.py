@@ -21,8 +21,9 @@ from django.utils import timezone
 from billing import ledger
 from billing.models import Hold
 from railsite.errors import NotFound, RequestValidationError, ServiceError
-from regen.engine.loop import Loop, evaluate
+from regen.engine.loop import Iteration, Loop, evaluate
 from regen.engine.pricing import Prices
+from regen.engine.report import credits_breakdown
 from regen.engine.requests import CONTENT_MAX, CONTENT_MIN, RegenerateRequest
 from regen.engine.types import ImprovementPrompt
 from regen.engines import get_evaluator, get_prices
@@ -105,7 +106,7 @@ def continue_session(*, caller: Caller, session_id: str, content: Any) -> Run:
     run = _get_for(caller, session_id)
     content = _check_content(content)  # a body the schema refuses is a 400 in every state
     if run.is_final and run.status != Run.Status.EXPIRED:
-        return run  # a finished session answers with its final result again
+        return _final(run)  # a finished session answers with its final result again
     if run.status == Run.Status.EXPIRED or (run.expires_at and run.expires_at <= timezone.now()):
         Run.objects.filter(id=run.id, status=Run.Status.AWAITING_REGENERATION).update(status=Run.Status.EXPIRED)
         raise SessionExpired()
@@ -140,29 +141,61 @@ def _score_and_save(run: Run, loop: Loop, content: str, *, prompt: ImprovementPr
         rail_prompt=prompt,
         regeneration_model=EXTERNAL_MODEL if prompt else None,
     )
+    critical = _critical_stop(loop, iteration) if prompt is not None else None
     with transaction.atomic():
         ledger.settle(hold=run.hold, used=loop.eval_price)
         iteration_row(run, iteration).save(force_insert=True)
-        _apply_loop(run, loop)
+        _apply_loop(run, loop, critical=critical)
         run.save()
+    return _final(run)
+
+
+def _final(run: Run) -> Run:
+    """Answer with a session's stored result; critical content is the 422 every time."""
     if run.status == Run.Status.CRITICAL:
         raise CriticalContent(run.response)
     return run
 
 
-def _apply_loop(run: Run, loop: Loop) -> None:
+def _critical_stop(loop: Loop, iteration: Iteration) -> Loop | None:
+    """Stop the session at a critical continued version, as the first call stops at iteration 0.
+
+    The loop stops only at a critical original (a critical regeneration of the server's own
+    is never served, so it goes on); this version was written by the caller's model, which
+    may serve it, so it ends the session. Return it alone, as a loop stopped at it: the
+    first call's review item and 422 body are made from that loop.
+    """
+    if not iteration.evaluation.is_critical:
+        return None
+    alone = Loop(dataclasses.replace(loop.request, content=iteration.content), prices=loop.prices)
+    alone.record(
+        content=iteration.content,
+        evaluation=iteration.evaluation,
+        eval_latency_ms=iteration.eval_latency_ms,
+    )
+    return alone
+
+
+def _apply_loop(run: Run, loop: Loop, *, critical: Loop | None = None) -> None:
     best, usage = loop.best, loop.usage
     breakdown = loop.credits_breakdown
     state = loop.to_state()
-    if loop.status == "awaiting_regeneration":
+    if loop.status == "awaiting_regeneration" and critical is None:
         state["pending_prompt"] = loop.next_prompt().to_dict()
     run.loop_state = state
-    run.status = loop.status
+    run.status = loop.status if critical is None else Run.Status.CRITICAL
     run.best_content, run.best_iteration, run.best_score = best.content, best.index, best.evaluation.score
     run.iterations_done = len(loop.iterations)
     run.credits_consumed = breakdown["total"]
     run.cost_usd = Decimal(str(round(usage.cost_usd, 6)))
     run.total_latency_ms = loop.total_latency_ms
+    if critical is not None:
+        run.finished_at = timezone.now()
+        enqueue_review(run, critical)
+        run.response = response_body(run, critical)
+        run.credits_breakdown = credits_breakdown(loop)
+        run.response["credits_consumed"] = run.credits_breakdown["total"]  # the session's, as ever
+        return
     if loop.done:
         run.finished_at = timezone.now()
         enqueue_review(run, loop)

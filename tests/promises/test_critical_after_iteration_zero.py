@@ -4,8 +4,8 @@ README and SPEC 3 say critical content stops at iteration 0, is charged one eval
 goes to the review queue; they say nothing of a regenerated version that is critical.
 What the code does is pinned here: on the server the loop treats such a version as an
 ordinary failing one (never served, not queued, charged as a regeneration and an
-evaluation) and goes on from the best version; through `/continue` the same happens,
-which is issue 10 (the caller's model produced it, and it is accepted silently).
+evaluation) and goes on from the best version; through `/continue` (the caller's model
+produced it) it is the first call's 422, review item and end of the session (issue 10).
 """
 
 import pytest
@@ -108,31 +108,18 @@ def test_a_critical_continued_version_is_charged_one_evaluation(api_a, account_a
     assert before - ledger.balance_of(account_a) == 2  # the opening and this continue
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 10: a critical version posted to /continue is accepted as an ordinary "
-    "iteration (200, awaiting_regeneration) instead of the 422 RAIL_CRITICAL_CONTENT",
-)
 def test_a_critical_continued_version_answers_422_rail_critical_content(api_a):
     _, response = _continue_with_violence(api_a)
     assert response.status_code == 422
     assert response.json()["code"] == "RAIL_CRITICAL_CONTENT"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 10: a critical version posted to /continue is not put in the review queue",
-)
 def test_a_critical_continued_version_goes_to_the_review_queue(api_a):
     session, _ = _continue_with_violence(api_a)
     run = Run.objects.get(session_id=session)
     assert ReviewItem.objects.filter(run=run, content=VIOLENT).exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 10: a session whose continued version was critical stays open for more",
-)
 def test_a_critical_continued_version_ends_the_session(api_a):
     session, _ = _continue_with_violence(api_a)
     assert Run.objects.get(session_id=session).status != "awaiting_regeneration"
