@@ -172,11 +172,88 @@ def print_report(rows: list[Row]) -> None:
         print(f"{name:<28} {c:9.3f} {nc:6d} {t:9.3f} {nt:6d}")
 
 
+RECORDED = ROOT / "bench" / "quality_recorded.json"
+"""The test-half figures CI holds the evaluator to (written by ``--record``)."""
+GATE_TOLERANCE = 0.02
+"""How far below its recorded value a test-half figure may drop before CI fails."""
+RECORD_MIN_ROWS = 100
+"""Per-dataset AUROCs are recorded only where the test half has this many rows (less is noise)."""
+
+
+def gate_figures(rows: list[Row]) -> dict[str, float]:
+    """The test-half figures the gate records: the issue-8 goals and per-dataset AUROCs.
+
+    Keys name the figure as the goals table does (``"safety auroc on hatecheck"``); higher
+    is better for every one. Figures that cannot be computed are left out.
+    """
+    from bench.quality_report import GOALS, presidio_pairs
+
+    test = [r for r in rows if r.half == "test"]
+    figures: dict[str, float | None] = {}
+    for dataset, dimension, kind, _ in GOALS:
+        name = f"{dimension} {kind} on {dataset}"
+        if kind == "pairwise":
+            figures[name] = presidio_pairs(rows, "test")[0]
+            continue
+        chosen = [
+            r for r in test
+            if r.label_type == "binary" and dimension in r.dimensions
+            and (dataset == "(all)" or r.dataset == dataset)
+        ]
+        figures[name] = _binary_auroc(chosen, dimension)
+    groups: dict[tuple[str, str], list[Row]] = defaultdict(list)
+    for row in test:
+        if row.label_type == "binary":
+            for dimension in row.dimensions:
+                groups[(row.dataset, dimension)].append(row)
+    for (dataset, dimension), members in sorted(groups.items()):
+        if len(members) >= RECORD_MIN_ROWS:
+            figures.setdefault(f"{dimension} auroc on {dataset}", _binary_auroc(members, dimension))
+    return {name: value for name, value in sorted(figures.items()) if value is not None}
+
+
+def _binary_auroc(rows: list[Row], dimension: str) -> float | None:
+    return auroc(
+        [10.0 - r.scores[dimension] for r in rows if r.label == 1],
+        [10.0 - r.scores[dimension] for r in rows if r.label == 0],
+    )
+
+
+def gate_failures(
+    recorded: dict[str, float], current: dict[str, float], tolerance: float = GATE_TOLERANCE
+) -> list[str]:
+    """Name each recorded figure that is gone or dropped more than ``tolerance`` below."""
+    failures = []
+    for name, was in sorted(recorded.items()):
+        now = current.get(name)
+        if now is None:
+            failures.append(f"{name}: recorded {was:.3f}, now not computable")
+        elif now < was - tolerance - 1e-9:
+            failures.append(f"{name}: recorded {was:.3f}, now {now:.3f} ({now - was:+.3f})")
+    return failures
+
+
+def record(rows: list[Row], evaluator: str, path: Path = RECORDED) -> None:
+    """Write the test-half figures to ``path`` for the CI gate."""
+    payload = {
+        "evaluator": evaluator,
+        "half": "test",
+        "tolerance": GATE_TOLERANCE,
+        "rows": len(rows),
+        "figures": {name: round(value, 4) for name, value in gate_figures(rows).items()},
+    }
+    path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Score the data and print the tables; skip cleanly when the data is absent."""
     parser = argparse.ArgumentParser(description="Measure an evaluator on the labelled data.")
     parser.add_argument("--evaluator", choices=("embedded", "learned"), default="embedded")
     parser.add_argument("--markdown", type=Path, help="also write the report to this file")
+    parser.add_argument(
+        "--record", nargs="?", type=Path, const=RECORDED,
+        help=f"write the test-half figures for the CI gate (default {RECORDED.relative_to(ROOT)})",
+    )
     args = parser.parse_args(argv)
     directory = data_dir()
     if not directory.is_dir() or not any(directory.glob("*.jsonl")):
@@ -188,6 +265,9 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.perf_counter() - started
     print(f"Scored {len(rows)} rows with {args.evaluator} from {directory} in {elapsed:.1f} s.")
     print_report(rows)
+    if args.record:
+        record(rows, args.evaluator, args.record)
+        print(f"recorded {len(gate_figures(rows))} test-half figures in {args.record}")
     if args.evaluator != "embedded" or args.markdown:
         from bench.quality_report import report
 

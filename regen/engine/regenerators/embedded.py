@@ -31,6 +31,8 @@ _REMOVE: Final = frozenset(
         "slur",
         "abusive_language",
         "hate_speech",
+        # a learned head's finding: the sentence it blames carries the harm, so it goes
+        "harmful_content",
     }
 )
 _HEDGE: Final = frozenset({"guaranteed_return", "overclaim", "definitive_legal"})
