@@ -7,7 +7,7 @@ TEST_STAMP := $(VENV)/.test-$(SUM)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install install-test run test bench mutate lint fmt services clean
+.PHONY: install install-test run test bench quality mutate lint fmt services clean
 
 # serving needs only the project's own dependencies; the tests add the dev extra
 $(SERVE_STAMP): pyproject.toml
@@ -46,6 +46,11 @@ test: install-test
 
 bench: install-test
 	@set -e; services="$$($(PY) scripts/services.py)" || exit 1; eval "$$services"; $(PY) -m bench
+
+# the scorers' quality on ../shared/data (RAIL_DATA_DIR): the learned heads, per data set
+# and dimension, calibration and test half side by side (docs/quality.md)
+quality: install-test
+	$(PY) -m bench.quality --evaluator learned
 
 # mutation testing (mutmut, the "mutate" extra): the share of mutants killed per module;
 # MODULES=billing/ledger.py narrows it, scripts/mutate.py --diff prints the survivors

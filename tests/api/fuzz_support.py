@@ -295,8 +295,8 @@ phases, positive and negative cases) with a funded key that owns completed runs,
 queued job, pending review items and live external sessions; `key, stateful` is the
 linked run (create, then read, decide, continue); `key (other methods)` are the coverage
 phase's probes with methods the operation lacks; `no key` sends no credentials. The
-counts are the same on every run: the examples are derandomized and the world is
-seeded the same way.
+stateless callers' examples are derandomized, so their counts change only when the
+server's answers do; the stateful run's counts vary a little from run to run.
 
 The run fails on any 5xx or undocumented status, when fewer than {floor:.0%} of the
 answers to `/eval` or `/safe-regenerate` are 2xx, when a POST operation never gets a
