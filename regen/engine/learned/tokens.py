@@ -43,16 +43,7 @@ class WordPiece:
 
     def ids(self, tokens: Sequence[str]) -> list[int]:
         """Return the piece ids of the words, in order."""
-        memo = self._memo
-        out: list[int] = []
-        for word in tokens:
-            pieces = memo.get(word)
-            if pieces is None:
-                pieces = self._pieces(word)
-                if len(memo) < _MEMO_LIMIT:
-                    memo[word] = pieces
-            out.extend(pieces)
-        return out
+        return self.ids_per_word(tokens)[0]
 
     def ids_per_word(self, tokens: Sequence[str]) -> tuple[list[int], list[int]]:
         """Return the piece ids of the words, and how many pieces each word has."""
