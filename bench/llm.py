@@ -39,6 +39,8 @@ def _r3() -> tuple[str, str, str]:
     sequential = (rounds * len(DIMENSIONS) + regenerations) * latency
     with running_fake_llm(latency=latency) as fake, _client(fake.base_url) as llm:
         fake.scores = dict.fromkeys(DIMENSIONS, 5.0)  # never passes: every round runs
+        versions = iter(range(1, 100))  # a new text each time: a repeat would stop the loop
+        fake.rewrite = lambda text: f"{text} Version {next(versions)}."
         walls = []
         for _ in range(3):
             started = time.perf_counter()

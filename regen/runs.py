@@ -23,7 +23,13 @@ from billing import ledger
 from billing.models import Account, APIKey, Project
 from regen.engine.loop import Iteration as LoopIteration
 from regen.engine.loop import Loop, run_loop
-from regen.engine.report import credits_breakdown, critical_body, loop_result, usage_block
+from regen.engine.report import (
+    credits_breakdown,
+    critical_body,
+    loop_result,
+    stop_block,
+    usage_block,
+)
 from regen.engine.requests import RegenerateRequest
 from regen.engines import get_evaluator, get_prices, get_regenerator
 from regen.errors import CriticalContent, RegenerationFailed
@@ -197,6 +203,7 @@ def response_body(run: Run, loop: Loop) -> dict[str, Any]:
             "injection_suspected": any(
                 issue.kind == "prompt_injection" for it in loop.iterations for issue in it.evaluation.issues
             ),
+            **stop_block(loop),  # stop_reason when the loop stopped at an identical version
         },
         "credits_consumed": breakdown["total"],
         "credits_breakdown": breakdown,

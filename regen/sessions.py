@@ -117,6 +117,9 @@ def continue_session(*, caller: Caller, session_id: str, content: Any) -> Run:
         raise SessionBusy()
     loop = Loop.from_state(run.loop_state, prices=_prices())
     prompt = ImprovementPrompt.from_dict(run.loop_state["pending_prompt"])
+    same_as = loop.scored_as(content)
+    if same_as is not None:
+        return _stop_at_repeat(run, loop, same_as)
     try:
         with transaction.atomic():
             hold = _hold_one_evaluation(caller, loop, run.req_id)
@@ -148,6 +151,17 @@ def _score_and_save(run: Run, loop: Loop, content: str, *, prompt: ImprovementPr
         _apply_loop(run, loop, critical=critical)
         run.save()
     return _final(run)
+
+
+def _stop_at_repeat(run: Run, loop: Loop, same_as: int) -> Run:
+    """End the session at a version identical to scored version ``same_as``, as the
+    server's loop stops: not scored, nothing held or charged, ``no_improvement`` with
+    ``metadata.stop_reason: "identical_version"``."""
+    loop.stop_at_repeat(same_as=same_as, regeneration_model=EXTERNAL_MODEL)
+    with transaction.atomic():
+        _apply_loop(run, loop)
+        run.save()
+    return run
 
 
 def _final(run: Run) -> Run:

@@ -36,6 +36,8 @@ Status = Literal[
     "budget_exhausted",
     "critical",
 ]
+IDENTICAL_VERSION = "identical_version"
+"""``metadata.stop_reason`` of a loop that stopped at a version it had already scored."""
 FINAL_STATUSES = (
     "passed",
     "max_iterations_reached",
@@ -92,6 +94,43 @@ class Iteration:
         }
 
 
+def same_text(a: str, b: str) -> bool:
+    """Whether two versions are the same text: equal once their outer whitespace is trimmed.
+
+    The loop trims a regenerated text before scoring it, so only leading and trailing
+    whitespace is ignored; any other difference (inner spaces, line breaks, case) makes
+    another text, which is scored.
+    """
+    return a.strip() == b.strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Repeat:
+    """A regenerated version identical to one already scored: neither scored nor charged."""
+
+    same_as: int
+    regeneration_model: str | None = None
+    regen_latency_ms: float = 0.0
+    regen_usage: Usage = field(default_factory=Usage)
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "same_as": self.same_as,
+            "regeneration_model": self.regeneration_model,
+            "regen_latency_ms": self.regen_latency_ms,
+            "regen_usage": self.regen_usage.to_dict(),
+        }
+
+    @classmethod
+    def from_state(cls, raw: Mapping[str, Any]) -> Repeat:
+        return cls(
+            same_as=int(raw["same_as"]),
+            regeneration_model=raw.get("regeneration_model"),
+            regen_latency_ms=float(raw.get("regen_latency_ms", 0.0)),
+            regen_usage=Usage.from_dict(raw.get("regen_usage", {})),
+        )
+
+
 class Loop:
     """Record each scored version and decide whether to stop, and why."""
 
@@ -111,6 +150,7 @@ class Loop:
         self.max_credits = max_credits
         self.iterations: list[Iteration] = []
         self.status: Status = "awaiting_regeneration"
+        self.repeat: Repeat | None = None
 
     # -- what the loop knows -------------------------------------------------------
     @property
@@ -150,15 +190,22 @@ class Loop:
         }
 
     @property
+    def stop_reason(self) -> str | None:
+        """Why the loop stopped when its status alone does not say it (else None)."""
+        return IDENTICAL_VERSION if self.repeat is not None else None
+
+    @property
     def usage(self) -> Usage:
-        total = Usage()
+        """What the loop's model calls cost, the unscored repeat's regeneration included."""
+        total = self.repeat.regen_usage if self.repeat is not None else Usage()
         for it in self.iterations:
             total = total + it.usage
         return total
 
     @property
     def total_latency_ms(self) -> float:
-        return round(sum(it.latency_ms for it in self.iterations), 3)
+        repeat_ms = self.repeat.regen_latency_ms if self.repeat is not None else 0.0
+        return round(sum(it.latency_ms for it in self.iterations) + repeat_ms, 3)
 
     def worst_case_credits(self) -> Decimal:
         return self.prices.worst_case(
@@ -217,6 +264,40 @@ class Loop:
         self.iterations.append(iteration)
         self.status = self._next_status(iteration, best_before)
         return iteration
+
+    def scored_as(self, content: str) -> int | None:
+        """Return the index of the scored version ``content`` repeats (see ``same_text``)."""
+        for it in self.iterations:
+            if same_text(it.content, content):
+                return it.index
+        return None
+
+    def stop_at_repeat(
+        self,
+        *,
+        same_as: int,
+        regeneration_model: str | None = None,
+        regen_latency_ms: float = 0.0,
+        regen_usage: Usage | None = None,
+    ) -> Repeat:
+        """Stop at a regenerated version identical to scored version ``same_as``.
+
+        It would score as that version did, so it is neither scored nor charged (neither
+        its evaluation nor its regeneration): the loop ends ``no_improvement``, with
+        ``stop_reason`` saying why, and its credits stay those of the versions it scored.
+        """
+        if self.status != "awaiting_regeneration":
+            raise EngineError(f"no regeneration is due ({self.status})")
+        if not 0 <= same_as < len(self.iterations):
+            raise EngineError(f"no scored version {same_as} to repeat")
+        self.repeat = Repeat(
+            same_as=same_as,
+            regeneration_model=regeneration_model,
+            regen_latency_ms=round(regen_latency_ms, 3),
+            regen_usage=regen_usage or Usage(),
+        )
+        self.status = "no_improvement"
+        return self.repeat
 
     def _next_status(self, it: Iteration, best_before: float | None) -> Status:
         if it.index == 0 and it.evaluation.is_critical:
@@ -290,6 +371,7 @@ class Loop:
             "regen_cost_usd": self.regen_cost_usd,
             "max_credits": None if self.max_credits is None else str(self.max_credits),
             "iterations": [it.to_state() for it in self.iterations],
+            **({"repeat": self.repeat.to_state()} if self.repeat is not None else {}),
         }
 
     @classmethod
@@ -312,6 +394,14 @@ class Loop:
                 regen_latency_ms=float(raw.get("regen_latency_ms", 0.0)),
                 regen_usage=Usage.from_dict(raw.get("regen_usage", {})),
             )
+        if state.get("repeat"):
+            repeat = Repeat.from_state(state["repeat"])
+            loop.stop_at_repeat(
+                same_as=repeat.same_as,
+                regeneration_model=repeat.regeneration_model,
+                regen_latency_ms=repeat.regen_latency_ms,
+                regen_usage=repeat.regen_usage,
+            )
         return loop
 
 
@@ -331,8 +421,12 @@ def evaluate(
 
 def step(
     loop: Loop, evaluator: Evaluator, regenerator: Regenerator, clock: Clock = time.perf_counter
-) -> Iteration:
-    """Run one regeneration and score it (or score the original if nothing is recorded)."""
+) -> Iteration | None:
+    """Run one regeneration and score it (or score the original if nothing is recorded).
+
+    A regenerated text identical to a scored version is not scored: the loop stops at it
+    and this returns None.
+    """
     if not loop.iterations:
         evaluation, latency = evaluate(evaluator, loop.request.content, loop, clock)
         return loop.record(
@@ -345,6 +439,15 @@ def step(
     text = regeneration.content.strip()[:CONTENT_MAX]
     if not text:
         raise EngineError("the regenerator returned an empty text")
+    same_as = loop.scored_as(text)
+    if same_as is not None:
+        loop.stop_at_repeat(
+            same_as=same_as,
+            regeneration_model=regeneration.model,
+            regen_latency_ms=regen_ms,
+            regen_usage=regeneration.usage,
+        )
+        return None
     evaluation, eval_ms = evaluate(evaluator, text, loop, clock)
     return loop.record(
         content=text,
@@ -378,6 +481,6 @@ def run_loop(
     )
     while not loop.done:
         iteration = step(loop, evaluator, regenerator, clock)
-        if on_iteration is not None:
+        if on_iteration is not None and iteration is not None:
             on_iteration(loop, iteration)
     return loop

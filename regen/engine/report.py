@@ -66,6 +66,18 @@ def loop_result(loop: Loop) -> dict[str, Any]:
     return result
 
 
+def stop_block(loop: Loop) -> dict[str, Any]:
+    """Render why the loop stopped, for ``metadata``, when its status does not say it all.
+
+    A loop that stopped at a regenerated version identical to one it had scored has
+    status ``no_improvement``; this adds ``stop_reason: "identical_version"`` and the
+    index of the scored version it repeats (``identical_to_iteration``).
+    """
+    if loop.repeat is None:
+        return {}
+    return {"stop_reason": loop.stop_reason, "identical_to_iteration": loop.repeat.same_as}
+
+
 def usage_block(loop: Loop) -> dict[str, Any]:
     usage = loop.usage
     return {

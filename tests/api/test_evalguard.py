@@ -57,7 +57,9 @@ class ScriptedRegenerator:
         self.cost_usd, self.estimate_usd = cost_usd, estimate_usd
 
     def regenerate(self, request):
-        text = self.texts[min(self.calls, len(self.texts) - 1)] if self.texts else request.content
+        # no script: the text back with one more inner space (another text, scored the same;
+        # the very same text would stop the loop as an identical version)
+        text = self.texts[min(self.calls, len(self.texts) - 1)] if self.texts else request.content.replace(" ", "  ", 1)
         self.calls += 1
         usage = Usage(llm_calls=1, input_tokens=100, output_tokens=50, cost_usd=self.cost_usd)
         return Regeneration(content=text, model="test/scripted", usage=usage)
@@ -114,7 +116,7 @@ def test_a_clean_text_passes_at_iteration_zero(api_a, account_a):
 
 
 def test_one_low_dimension_fails_the_gate_even_when_the_mean_is_high(api_a, use_regenerator):
-    use_regenerator(ScriptedRegenerator())  # gives the text back unchanged
+    use_regenerator(ScriptedRegenerator())  # gives the text back, its words unchanged
     body = _post(api_a, content=WITH_EMAIL, threshold=0.75, maxIterations=1).json()
     run = Run.objects.get(id=body["runId"])
     assert run.iterations.get(index=0).score == 8.0  # the mean clears 7.5 ...

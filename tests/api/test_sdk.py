@@ -310,10 +310,10 @@ def test_external_mode_that_never_passes_ends_at_max_iterations(client):
     )
     result = started
     statuses = []
-    for _ in range(2):
+    for version in range(1, 3):  # a new text each time: an identical one ends the session
         assert result.status == "awaiting_regeneration"
         result = client.safe_regenerate_continue(
-            session_id=started.session_id, regenerated_content=HEALTHCARE
+            session_id=started.session_id, regenerated_content=f"{HEALTHCARE} Version {version}."
         )
         statuses.append(result.status)
     assert statuses == ["awaiting_regeneration", "max_iterations_reached"]

@@ -46,8 +46,8 @@ def test_continue_scores_the_callers_version_and_charges_evaluations_only(api_a,
 
 def test_a_session_ends_at_max_iterations_with_the_best_version(api_a):
     session = _start(api_a, max_regenerations=2)["session_id"]
-    for _ in range(2):
-        body = api_a.post(CONTINUE, {"session_id": session, "regenerated_content": HIRING + " Also hire fast."}, format="json").json()
+    for n in range(2):  # two different versions: an identical one would end it (no_improvement)
+        body = api_a.post(CONTINUE, {"session_id": session, "regenerated_content": HIRING + " Also hire fast." * (n + 1)}, format="json").json()
     assert body["result"]["status"] == "max_iterations_reached"
     assert len(body["result"]["iteration_history"]) == 3
 

@@ -12,10 +12,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from regen import engines
 from regen.models import Run
 from regen.pages.runs import daily_stats
+from tests.engine.fakes import ScriptedRegenerator
 from tests.factories import APIKeyFactory, ProjectFactory
-from tests.pages.conftest import XSS
+from tests.pages.conftest import HEALTHCARE, XSS
 
 pytestmark = pytest.mark.django_db
 
@@ -152,8 +154,11 @@ def test_polling_the_progress_runs_a_fixed_number_of_queries(
 
 
 def test_the_run_detail_runs_a_fixed_number_of_queries(
-    login, alice, make_run, django_assert_max_num_queries
+    login, alice, make_run, django_assert_max_num_queries, monkeypatch
 ):
+    # five different versions: an identical one would stop the loop early
+    versions = ScriptedRegenerator([f"{HEALTHCARE} Version {n}." for n in range(1, 6)])
+    monkeypatch.setattr(engines, "_embedded_regenerator", lambda: versions)
     run = make_run(max_regenerations=5, thresholds={"overall": {"score": 9.9}})
     assert run.iterations.count() == 6
     client = login(alice)

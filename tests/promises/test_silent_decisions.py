@@ -66,7 +66,7 @@ def test_a_score_shown_as_7_0_passes_a_7_0_threshold(api_a, evaluator):
 
 def test_a_score_shown_as_6_9_fails_a_7_0_threshold(api_a, evaluator, regenerator):
     evaluator({HIRING: uniform(6.94)})
-    regenerator(HIRING)
+    regenerator("another version, which scores 5.0")  # HIRING again would stop as identical
     result = _post(api_a, content=HIRING, threshold=7.0, max_regenerations=1).json()["result"]
     assert result["best_scores"]["rail_score"]["score"] == 6.9
     assert result["status"] == "max_iterations_reached"
@@ -161,14 +161,14 @@ def test_a_run_delivered_after_3_deliveries_is_failed_and_its_hold_released(key_
 
 # -- early stops are reported as the run's status ------------------------------------------
 def test_no_improvement_is_the_runs_status_when_asked_for(api_a, regenerator):
-    regenerator(STILL_FAILING, STILL_FAILING, STILL_FAILING)
+    regenerator(*(f"{STILL_FAILING} ({n})" for n in range(3)))  # new texts: not identical stops
     body = _post(api_a, content=STILL_FAILING, stop_on_no_improvement=True).json()
     assert body["result"]["status"] == "no_improvement"
     assert Run.objects.get(id=body["metadata"]["req_id"]).status == "no_improvement"
 
 
 def test_without_stop_on_no_improvement_the_loop_runs_to_max_iterations(api_a, regenerator):
-    regenerator(STILL_FAILING, STILL_FAILING, STILL_FAILING)
+    regenerator(*(f"{STILL_FAILING} ({n})" for n in range(3)))  # new texts: not identical stops
     body = _post(api_a, content=STILL_FAILING).json()
     assert body["result"]["status"] == "max_iterations_reached"
 

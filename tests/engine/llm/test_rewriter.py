@@ -150,6 +150,8 @@ def test_a_healthy_judge_is_not_degraded(fake_llm, client):
 def test_the_loop_runs_on_the_llm_engines_and_accounts_every_call(fake_llm):
     fake_llm.latency = 0.1  # lets the 8 judge calls of a round overlap
     fake_llm.scores = dict.fromkeys(DIMENSIONS, 5.0)  # never passes
+    versions = iter(range(1, 10))  # a new text each time: an identical one would stop the loop
+    fake_llm.rewrite = lambda text: f"{text} Version {next(versions)}."
     request = parse_regenerate_request({"content": SEED, "mode": "deep", "max_regenerations": 2})
     # timeouts far from the latency: 16 threads share one GIL on a busy machine
     with make_client(fake_llm.base_url, read_timeout=5.0, total_deadline=10.0) as client:

@@ -147,6 +147,8 @@ def test_t29_a_deep_loop_takes_its_critical_path(fake_llm, patient):
     latency = 0.2
     fake_llm.latency = latency
     fake_llm.scores = dict.fromkeys(DIMENSIONS, 5.0)  # never passes
+    versions = iter(range(1, 10))  # a new text each time: an identical one would stop the loop
+    fake_llm.rewrite = lambda text: f"{text} Version {next(versions)}."
     request = parse_regenerate_request({"content": SEED, "mode": "deep", "max_regenerations": 2})
     wall, loop = timed(
         lambda: run_loop(request, evaluator=LLMEvaluator(patient), regenerator=LLMRegenerator(patient))
