@@ -156,7 +156,7 @@ def test_seed_demo_creates_a_working_demo_and_a_second_run_keeps_it():
     second = run("seed_demo")
     assert snapshot() == before
     assert "Admin login: admin" in second
-    assert "python manage.py createapikey --project demo" in second
+    assert ".venv/bin/python manage.py createapikey --project demo" in second
     assert password not in second
     assert not KEY.search(second)
     assert keys.verify_key(raw) == key

@@ -42,7 +42,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Admin login: {ADMIN}  password: {password}  (shown once)")
         else:
             self.stdout.write(
-                f"Admin login: {ADMIN}  (password unchanged; reset: python manage.py changepassword {ADMIN})"
+                f"Admin login: {ADMIN}  (password unchanged; reset: .venv/bin/python manage.py changepassword {ADMIN})"
             )
         credits = ledger.available_of(account)
         state = "created" if new_account else "already there"
@@ -53,7 +53,7 @@ class Command(BaseCommand):
             self.stdout.write(f"API key (shown once): {raw}")
         else:
             self.stdout.write(
-                "Make a new API key with: python manage.py createapikey --project demo"
+                "Make a new API key with: .venv/bin/python manage.py createapikey --project demo"
             )
 
 
