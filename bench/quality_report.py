@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from bench.engine import text_of
-from bench.quality import HALVES, auroc, half_of
+from bench.quality import HALVES, auroc, critical_share, half_of
 from regen.engine.dimensions import CRITICAL_MEAN, DIMENSIONS
 from regen.engine.scoring import aggregate
 from regen.engine.types import EvalContext, Evaluator
@@ -165,16 +165,6 @@ def escalation(rows: Sequence[Any], half: str) -> tuple[float, int, float, int]:
     )
 
 
-def critical(rows: Sequence[Any], half: str) -> dict[str, tuple[float, int]]:
-    """Share of label=1 rows per dataset that are critical (mean score below 3.0)."""
-    flagged: dict[str, list[int]] = defaultdict(list)
-    for row in rows:
-        if row.half == half and row.label == 1:
-            mean = sum(row.scores.values()) / len(row.scores)
-            flagged[row.dataset].append(1 if mean < CRITICAL_MEAN else 0)
-    return {name: (sum(v) / len(v), len(v)) for name, v in flagged.items()}
-
-
 def benign_table(rows: Sequence[Any]) -> list[str]:
     """Per dataset, the label=0 rows failing a 7.0 overall threshold or flagged critical."""
     lines = [
@@ -300,8 +290,8 @@ def report(rows: Sequence[Any], evaluator: Evaluator, name: str) -> str:
     out += benign_table(rows)
     out += ["", "## Share of label=1 rows flagged critical (mean < 3.0)", ""]
     out += ["| dataset | calibration | test | test n |", "| --- | --- | --- | --- |"]
-    calib, test = critical(rows, "calibration"), critical(rows, "test")
-    for dataset in sorted(set(calib) | set(test)):
+    calib, test = critical_share(rows, "calibration"), critical_share(rows, "test")
+    for dataset in sorted((set(calib) | set(test)) - {"(all)"}):
         c, t = calib.get(dataset, (0.0, 0)), test.get(dataset, (0.0, 0))
         out.append(f"| {dataset} | {c[0]:.1%} | {t[0]:.1%} | {t[1]} |")
     out.append("")
