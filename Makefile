@@ -47,10 +47,10 @@ test: install-test
 bench: install-test
 	@set -e; services="$$($(PY) scripts/services.py)" || exit 1; eval "$$services"; $(PY) -m bench
 
-# the scorers' quality on ../shared/data (RAIL_DATA_DIR): the learned heads, per data set
+# the scorer's quality on ../shared/data (RAIL_DATA_DIR): the default evaluator, per data set
 # and dimension, calibration and test half side by side (docs/quality.md)
 quality: install-test
-	$(PY) -m bench.quality --evaluator learned
+	$(PY) -m bench.quality --evaluator embedded --markdown docs/quality.md
 
 # mutation testing (mutmut, the "mutate" extra): the share of mutants killed per module;
 # MODULES=billing/ledger.py narrows it, scripts/mutate.py --diff prints the survivors

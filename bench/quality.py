@@ -4,10 +4,11 @@ Run from the repository root: ``.venv/bin/python bench/quality.py``. The data di
 comes from ``RAIL_DATA_DIR`` (default ``../shared/data``). Calibration half: the first hex
 digit of ``sha1(id)`` is 0-7; test half: 8-f (see the data README).
 
-``--evaluator learned`` measures the learned evaluator instead of the embedded one and
-adds per-dataset figures (calibration and test side by side, with a text-length baseline),
-the issue-8 goals, latency and the ``auto`` escalation rate; ``--markdown docs/quality.md``
-writes them.
+``--evaluator embedded`` (the default; ``learned`` is an alias) measures the default
+evaluator, the learned heads composed with the rules, and adds per-dataset figures
+(calibration and test side by side, with a text-length baseline), the issue-8 goals,
+latency and the ``auto`` escalation rate; ``--markdown docs/quality.md`` writes them.
+``--evaluator rules`` measures the rules alone and prints the AUROC tables only.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from regen.engine.dimensions import CRITICAL_MEAN, DIMENSIONS  # noqa: E402
-from regen.engine.evaluators.embedded import EmbeddedEvaluator  # noqa: E402
+from regen.engine.evaluators.learned import LearnedEvaluator  # noqa: E402
+from regen.engine.evaluators.rules import RulesEvaluator  # noqa: E402
 from regen.engine.scoring import aggregate  # noqa: E402
 from regen.engine.types import EvalContext, Evaluator  # noqa: E402
 
@@ -248,7 +250,9 @@ def record(rows: list[Row], evaluator: str, path: Path = RECORDED) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Score the data and print the tables; skip cleanly when the data is absent."""
     parser = argparse.ArgumentParser(description="Measure an evaluator on the labelled data.")
-    parser.add_argument("--evaluator", choices=("embedded", "learned"), default="embedded")
+    parser.add_argument(
+        "--evaluator", choices=("embedded", "learned", "rules"), default="embedded"
+    )
     parser.add_argument("--markdown", type=Path, help="also write the report to this file")
     parser.add_argument(
         "--record", nargs="?", type=Path, const=RECORDED,
@@ -263,15 +267,15 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     rows = list(read_rows(directory, evaluator))
     elapsed = time.perf_counter() - started
-    print(f"Scored {len(rows)} rows with {args.evaluator} from {directory} in {elapsed:.1f} s.")
+    print(f"Scored {len(rows)} rows with {evaluator.name} from {directory} in {elapsed:.1f} s.")
     print_report(rows)
     if args.record:
-        record(rows, args.evaluator, args.record)
+        record(rows, evaluator.name, args.record)
         print(f"recorded {len(gate_figures(rows))} test-half figures in {args.record}")
-    if args.evaluator != "embedded" or args.markdown:
+    if args.evaluator != "rules" or args.markdown:
         from bench.quality_report import report
 
-        text = report(rows, evaluator, args.evaluator)
+        text = report(rows, evaluator, evaluator.name)
         print(text)
         if args.markdown:
             args.markdown.write_text(text, encoding="utf-8")
@@ -280,12 +284,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def make_evaluator(name: str) -> Evaluator:
-    """Build the evaluator to measure."""
-    if name == "learned":
-        from regen.engine.evaluators.learned import LearnedEvaluator
-
-        return LearnedEvaluator()
-    return EmbeddedEvaluator()
+    """Build the evaluator to measure: ``rules``, else the default (learned) one."""
+    if name == "rules":
+        return RulesEvaluator()
+    return LearnedEvaluator()
 
 
 if __name__ == "__main__":

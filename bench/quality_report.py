@@ -47,43 +47,49 @@ GOALS: tuple[tuple[str, str, str, float], ...] = (
 
 
 LEARNED_NOTES = """\
-## What the `learned` evaluator is (and is not) good at
+## What the default (`embedded`) evaluator is (and is not) good at
 
-`RAIL_EVALUATOR=learned` (`regen/engine/evaluators/learned.py`): the exact rules of the
-embedded evaluator (personal data with spans, dosage and stop-treatment directives, prompt
-injection, harm phrases as far as a head agrees) composed with four logistic heads over
-hashed word 1-2-grams, character 3-5-grams and 256-d static word-piece vectors distilled
-from all-MiniLM-L6-v2 (`regen/engine/learned/`, 8.6 MB, numpy only at run time; built by
-`make train-scorer` from the calibration half, fixed seeds, reproducible). Heads: *hate*
-(ToxiGen, HateCheck, Davidson) → fairness, inclusivity, safety; *harm* (XSTest
-completions, JailbreakBench, OpenAI moderation, SafeText; no user-request rows) → safety,
-user impact and, in part, reliability, accountability, transparency; *severe* (violence,
-threat and self-harm flags, HateCheck threats, physical-harm jailbreaks, violent XSTest
-compliance) → spills onto every dimension when the harm or hate head backs it; *privacy*
-(Presidio sentences only, never the `{{MASKED}}` templates) → orders texts, the PII rules
-decide. Benign prose of other sets (HaluEval, TruthfulQA, ToxiGen neutral, HateCheck
-identity and counter-speech cases, XSTest safe prompts) joins as negatives. Identity
-terms are replaced by one placeholder before features are counted and are never blamed.
+`RAIL_EVALUATOR=embedded`, the default (`regen/engine/evaluators/learned.py`; `learned` is
+an alias, `rules` scores with the detectors alone): every detector, with its spans
+(personal data, doxxing, dosage, stop-treatment and other dangerous directives, guaranteed
+returns, discriminatory selection, overclaims and missing disclosures, deflected
+responsibility, manipulation, prompt injection, first-person threats at the reader), composed
+with four logistic heads over hashed word 1-2-grams, character 3-5-grams and 256-d static
+word-piece vectors distilled from all-MiniLM-L6-v2 (`regen/engine/learned/`, 8.6 MB, numpy
+only at run time; built by `make train-scorer` from the calibration half, fixed seeds,
+reproducible). Rules whose words also occur in quotes and counter-speech (violence, slurs,
+stereotypes, dehumanizing words) count as far as a head agrees. Heads: *hate* (ToxiGen,
+HateCheck, Davidson) → fairness, inclusivity, safety; *harm* (XSTest completions,
+JailbreakBench, OpenAI moderation, SafeText; no user-request rows) → safety, user impact
+and, in part, reliability, accountability, transparency; *severe* (violence, threat and
+self-harm flags, HateCheck threats, physical-harm jailbreaks, violent XSTest compliance) →
+spills onto every dimension when the harm or hate head backs it; *privacy* (Presidio
+sentences only, never the `{{MASKED}}` templates) → orders texts, the PII rules decide.
+Benign prose of other sets (HaluEval, TruthfulQA, ToxiGen neutral, HateCheck identity and
+counter-speech cases, XSTest safe prompts) joins as negatives. Identity terms are replaced
+by one placeholder before features are counted and are never blamed.
 
 Good at: explicit and implicit hate in statements (HateCheck, ToxiGen), harmful
 jailbreak and XSTest completions, self-harm encouragement, mass-violence instructions,
-doxxing (rules), personal data with spans (rules); plain prose scores Good (≈ 8.7), a
-careful hedged answer with a referral reaches Excellent. Confidence follows the heads'
-margins, so `auto` escalates mostly the texts the heads are unsure of.
+threats made to the reader ("I will shoot every one of you"; rules, in full, while a
+reported threat or "I'll kill you at chess" is not), doxxing and personal data with spans
+(rules), the seed examples' dosages, guaranteed returns and selection criteria (rules);
+plain prose scores Good (≈ 8.7), a careful hedged answer with a referral reaches
+Excellent. Confidence follows the heads' margins, so `auto` escalates mostly the texts the
+heads are unsure of.
 
 Bad at, and what to do instead: subtle unsafe advice (SafeText), hallucination and
 factual errors (TruthfulQA, HaluEval), contextual privacy (ConfAIde), subtle stereotypes
-(CrowS-Pairs, BBQ), transparency and accountability (no usable labels), and threats
-addressed to "you" without a named target (the rules miss them and the severe head alone
-cannot tell them from "kill the process"): use the LLM judge (`RAIL_EVALUATOR=llm`) for
-those. Test-half figures come from the same sources as the training data: on outside data
-expect lower figures (the feasibility study saw 0.75 for hate, 0.88 for harmful
-responses). Person names without other identifiers are ordered by the privacy head only
-from their context, which the masked templates keep, hence the Presidio pairwise figure;
-a head trained on the masked rows would score higher by learning the `{{...}}` template.
-A hateful sentence in a longer text is scored on its own as well, halfway between the
-whole text and its worst sentence. The BBQ pairwise figure printed by `bench/quality.py`
-(about 0.75) most likely reads the "can't be determined" answer form, not bias.
+(CrowS-Pairs, BBQ), transparency and accountability (no usable labels): use the LLM judge
+(`RAIL_EVALUATOR=llm`) for those. Test-half figures come from the same sources as the
+training data: on outside data expect lower figures (the feasibility study saw 0.75 for
+hate, 0.88 for harmful responses). Person names without other identifiers are ordered by
+the privacy head only from their context, which the masked templates keep, hence the
+Presidio pairwise figure; a head trained on the masked rows would score higher by learning
+the `{{...}}` template. A hateful sentence in a longer text is scored on its own as well,
+halfway between the whole text and its worst sentence. The BBQ pairwise figure printed by
+`bench/quality.py` (about 0.75) most likely reads the "can't be determined" answer form,
+not bias.
 """
 
 
@@ -254,14 +260,14 @@ def report(rows: Sequence[Any], evaluator: Evaluator, name: str) -> str:
     """Write the whole report as Markdown."""
     out = [f"# Quality of the `{name}` evaluator", ""]
     out += [
-        "Generated by `.venv/bin/python bench/quality.py --evaluator "
-        f"{name} --markdown docs/quality.md` on the labelled data of `../shared/data`. "
+        "Generated by `make quality` (`.venv/bin/python -m bench.quality --evaluator "
+        f"{name} --markdown docs/quality.md`) on the labelled data of `../shared/data`. "
         "Calibration half: first hex digit of `sha1(id)` 0-7; test half: 8-f. The learned "
         "heads were trained on the calibration half only, so its column is in-sample; the "
         "test column is the one to read. AUROC is of `10 - score` against `label`.",
         "",
     ]
-    if name == "learned":
+    if name != "rules":
         out += LEARNED_NOTES.splitlines() + [""]
     out += ["## Goals (issue 8)", ""]
     out += goal_figures(rows)

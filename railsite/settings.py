@@ -164,7 +164,8 @@ CELERY_BEAT_SCHEDULE = {
     "release-orphaned-holds": {"task": "billing.release_orphaned_holds", "schedule": 600.0},
 }
 
-# Engines (SPEC 8): "embedded" (offline, default) or "llm" (OpenAI-compatible).
+# Engines (SPEC 8): "embedded" (offline, default: learned heads and rules; "learned" is an
+# alias), "rules" (the detectors alone) or "llm" (OpenAI-compatible).
 RAIL_EVALUATOR = env.str("RAIL_EVALUATOR", default="embedded")
 RAIL_REGENERATOR = env.str("RAIL_REGENERATOR", default="embedded")
 RAIL_LLM_BASE_URL = env.str("RAIL_LLM_BASE_URL", default="")

@@ -1,9 +1,10 @@
 """Choose the evaluator and the regenerator for a request, from the settings.
 
-``RAIL_EVALUATOR`` / ``RAIL_REGENERATOR`` pick ``embedded`` (offline, the default) or
-``llm`` (an OpenAI-compatible endpoint at ``RAIL_LLM_BASE_URL``); ``RAIL_EVALUATOR=learned``
-picks the offline learned heads composed with the rules. The LLM evaluator
-falls back to the embedded one when the endpoint is down, and says so (``degraded``).
+``RAIL_EVALUATOR`` / ``RAIL_REGENERATOR`` pick ``embedded`` (offline, the default: learned
+heads composed with the rules; ``learned`` is an alias) or ``llm`` (an OpenAI-compatible
+endpoint at ``RAIL_LLM_BASE_URL``); ``RAIL_EVALUATOR=rules`` scores with the rules alone.
+The LLM evaluator falls back to the embedded one when the endpoint is down, and says so
+(``degraded``).
 Clients are built lazily in each process, so a forked worker never shares a socket.
 """
 
@@ -15,7 +16,8 @@ from urllib.parse import urlsplit
 from django.conf import settings
 
 from railsite.errors import RequestValidationError
-from regen.engine.evaluators.embedded import EmbeddedEvaluator
+from regen.engine.evaluators.learned import LearnedEvaluator
+from regen.engine.evaluators.rules import RulesEvaluator
 from regen.engine.llm import (
     CircuitBreaker,
     FallbackEvaluator,
@@ -33,16 +35,17 @@ EXTERNAL = "external"
 EMBEDDED_NAMES = ("embedded", EmbeddedRegenerator.model)
 
 
-@lru_cache(maxsize=1)
-def _embedded_evaluator() -> EmbeddedEvaluator:
-    return EmbeddedEvaluator()
+EMBEDDED_EVALUATORS = ("embedded", "learned")
 
 
 @lru_cache(maxsize=1)
-def _learned_evaluator() -> Evaluator:
-    from regen.engine.evaluators.learned import LearnedEvaluator
-
+def _embedded_evaluator() -> LearnedEvaluator:
     return LearnedEvaluator()
+
+
+@lru_cache(maxsize=1)
+def _rules_evaluator() -> RulesEvaluator:
+    return RulesEvaluator()
 
 
 @lru_cache(maxsize=1)
@@ -95,9 +98,9 @@ def get_evaluator() -> Evaluator:
     """Return the configured evaluator (``RAIL_EVALUATOR``)."""
     if settings.RAIL_EVALUATOR == "llm":
         return _llm_evaluator()
-    if settings.RAIL_EVALUATOR == "learned":
-        return _learned_evaluator()
-    if settings.RAIL_EVALUATOR != "embedded":
+    if settings.RAIL_EVALUATOR == "rules":
+        return _rules_evaluator()
+    if settings.RAIL_EVALUATOR not in EMBEDDED_EVALUATORS:
         raise RequestValidationError(
             f"The evaluator {settings.RAIL_EVALUATOR!r} is not available on this server."
         )

@@ -27,6 +27,7 @@ KINDS: Final[dict[str, tuple[str, ...]]] = {
     "guaranteed_return": ("reliability", "user_impact", "safety"),
     "definitive_legal": ("reliability", "accountability"),
     "violence": ("safety", "user_impact"),
+    "threat": ("safety", "user_impact"),
     "weapon_or_drug_instructions": ("safety",),
     "self_harm": ("safety", "user_impact"),
     # bias and exclusion

@@ -9,7 +9,7 @@ import pytest
 
 from billing import ledger
 from billing.models import Hold, LedgerEntry
-from regen.engine.evaluators.embedded import EmbeddedEvaluator
+from regen.engine.evaluators.learned import LearnedEvaluator
 from regen.engine.regenerators.embedded import EmbeddedRegenerator
 from regen.engine.types import Regeneration, Usage
 from regen.engines import SERVER_REGENERATOR
@@ -23,12 +23,12 @@ FACTUAL = (
     "dioxide to make glucose and release oxygen. It takes place mainly in the leaves, "
     "inside chloroplasts that contain the pigment chlorophyll."
 )
-# Every dimension scores 8.4 except privacy (5.4): a mean of 8.0, one low dimension.
+# Every dimension scores about 8.7 except privacy (5.8): a mean of 8.3, one low dimension.
 WITH_EMAIL = (
     "Photosynthesis is the process by which green plants use sunlight, water and carbon "
     "dioxide to make glucose and release oxygen. For questions, email jane.doe@example.com."
 )
-# Three versions whose mean score rises (6.3, 6.5, 7.3) while none reaches 9.0 anywhere.
+# Three versions whose lowest score rises (3.2, 3.8, 4.3) while none reaches 9.0 anywhere.
 HEALTH = (
     "Based on your symptoms, you likely have condition X. Take 500mg of medication Y "
     "twice daily. No need to see a doctor for this."
@@ -91,10 +91,10 @@ def test_a_clean_text_passes_at_iteration_zero(api_a, account_a):
     body = response.json()
     assert body["result"] == {
         "content": FACTUAL,
-        "finalScore": 0.84,
+        "finalScore": 0.82,
         "passedThreshold": True,
         "iterationsTaken": 0,
-        "iterationScores": [0.84],
+        "iterationScores": [0.82],
         "stopReason": "passed",
     }
     assert body["cost"] == {
@@ -119,10 +119,10 @@ def test_one_low_dimension_fails_the_gate_even_when_the_mean_is_high(api_a, use_
     use_regenerator(ScriptedRegenerator())  # gives the text back, its words unchanged
     body = _post(api_a, content=WITH_EMAIL, threshold=0.75, maxIterations=1).json()
     run = Run.objects.get(id=body["runId"])
-    assert run.iterations.get(index=0).score == 8.0  # the mean clears 7.5 ...
-    assert body["result"]["iterationScores"][0] == 0.54  # ... the privacy score does not
+    assert run.iterations.get(index=0).score == 8.3  # the mean clears 7.5 ...
+    assert body["result"]["iterationScores"][0] == 0.58  # ... the privacy score does not
     assert body["result"]["passedThreshold"] is False
-    assert body["result"]["finalScore"] == 0.54
+    assert body["result"]["finalScore"] == 0.58
     assert body["result"]["iterationsTaken"] == 1
 
 
@@ -130,7 +130,7 @@ def test_the_embedded_rewriter_fixes_the_low_dimension_and_passes(api_a):
     body = _post(api_a, content=WITH_EMAIL, threshold=0.75).json()
     assert body["result"]["stopReason"] == "passed"
     assert body["result"]["passedThreshold"] is True
-    assert body["result"]["iterationScores"][0] == 0.54
+    assert body["result"]["iterationScores"][0] == 0.58
     assert body["result"]["iterationScores"][-1] == body["result"]["finalScore"] >= 0.75
     assert "jane.doe@example.com" not in body["result"]["content"]
 
@@ -138,7 +138,7 @@ def test_the_embedded_rewriter_fixes_the_low_dimension_and_passes(api_a):
 def test_only_the_selected_dimensions_gate_and_are_charged(api_a):
     body = _post(api_a, content=WITH_EMAIL, threshold=0.8, dimensions=["safety", "fairness"]).json()
     assert body["result"]["stopReason"] == "passed"
-    assert body["result"]["iterationScores"] == [0.84]
+    assert body["result"]["iterationScores"] == [0.86]
     assert body["result"]["content"] == WITH_EMAIL  # privacy is not gated, so no rewrite
     run = Run.objects.get(id=body["runId"])
     assert set(run.iterations.get().evaluation["scores"]) == {"fairness", "safety"}
@@ -146,7 +146,7 @@ def test_only_the_selected_dimensions_gate_and_are_charged(api_a):
 
 
 def test_a_threshold_like_0_7_is_met_by_a_score_of_exactly_7(api_a, monkeypatch):
-    real = EmbeddedEvaluator.evaluate
+    real = LearnedEvaluator.evaluate
 
     def seven(self, text, ctx):
         raw = real(self, text, ctx)
@@ -154,7 +154,7 @@ def test_a_threshold_like_0_7_is_met_by_a_score_of_exactly_7(api_a, monkeypatch)
             object.__setattr__(score, "score", 7.0)
         return raw
 
-    monkeypatch.setattr(EmbeddedEvaluator, "evaluate", seven)
+    monkeypatch.setattr(LearnedEvaluator, "evaluate", seven)
     body = _post(api_a, threshold=0.7).json()
     assert body["result"]["passedThreshold"] is True
     assert body["result"]["finalScore"] == 0.7
@@ -166,7 +166,7 @@ def test_a_regeneration_that_does_not_improve_stops_with_no_improvement(api_a, u
     body = _post(api_a, content=WITH_EMAIL, threshold=0.8, maxIterations=3).json()
     assert body["result"]["stopReason"] == "no_improvement"
     assert body["result"]["iterationsTaken"] == 1 == fake.calls
-    assert body["result"]["iterationScores"] == [0.54, 0.54]
+    assert body["result"]["iterationScores"] == [0.58, 0.58]
     assert body["result"]["content"] == WITH_EMAIL
     assert Run.objects.get(id=body["runId"]).status == "no_improvement"
     assert body["credits"]["consumed"] == 4.0  # two evaluations and one regeneration
@@ -177,9 +177,9 @@ def test_it_stops_at_max_iterations_with_the_best_version(api_a, use_regenerator
     body = _post(api_a, content=HEALTH, threshold=0.9, maxIterations=2).json()
     assert body["result"]["stopReason"] == "max_iterations"
     assert body["result"]["iterationsTaken"] == 2
-    assert body["result"]["iterationScores"] == [0.26, 0.45, 0.47]
+    assert body["result"]["iterationScores"] == [0.32, 0.38, 0.43]
     assert body["result"]["content"] == FUND
-    assert body["result"]["finalScore"] == 0.47
+    assert body["result"]["finalScore"] == 0.43
     assert body["result"]["passedThreshold"] is False
     assert body["cost"]["llmCallCount"] == 2
     assert body["cost"]["actualInputTokens"] == 200
@@ -305,13 +305,13 @@ def test_it_needs_a_key(client):
 
 # -- money -------------------------------------------------------------------------------
 def test_a_budget_below_the_estimate_is_a_402_before_any_work(api_a, account_a, monkeypatch):
-    monkeypatch.setattr(EmbeddedEvaluator, "estimate_cost_usd", lambda self, **kw: 0.05)
+    monkeypatch.setattr(LearnedEvaluator, "estimate_cost_usd", lambda self, **kw: 0.05)
     monkeypatch.setattr(EmbeddedRegenerator, "estimate_cost_usd", lambda self, **kw: 0.1)
 
     def no_work(*args, **kwargs):
         raise AssertionError("nothing may be evaluated or regenerated")
 
-    monkeypatch.setattr(EmbeddedEvaluator, "evaluate", no_work)
+    monkeypatch.setattr(LearnedEvaluator, "evaluate", no_work)
     monkeypatch.setattr(EmbeddedRegenerator, "regenerate", no_work)
     entries, balance = _entries(account_a), ledger.balance_of(account_a)
     response = _post(api_a, maxIterations=3, maxCostUsd=0.4)
@@ -327,7 +327,7 @@ def test_a_budget_below_the_estimate_is_a_402_before_any_work(api_a, account_a, 
 
 
 def test_a_budget_equal_to_the_estimate_runs(api_a, monkeypatch):
-    monkeypatch.setattr(EmbeddedEvaluator, "estimate_cost_usd", lambda self, **kw: 0.05)
+    monkeypatch.setattr(LearnedEvaluator, "estimate_cost_usd", lambda self, **kw: 0.05)
     monkeypatch.setattr(EmbeddedRegenerator, "estimate_cost_usd", lambda self, **kw: 0.1)
     response = _post(api_a, maxIterations=3, maxCostUsd=0.5)
     assert response.status_code == 200

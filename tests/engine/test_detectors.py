@@ -185,6 +185,39 @@ def test_violence_against_a_group_is_flagged_but_killing_a_process_is_not():
     assert "violence" not in kinds("To kill a Python process, send it SIGTERM.")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Tomorrow I will come with my rifle and I will shoot every one of you.",
+        "I will find you and I will kill you.",
+        "I'm going to kill you.",
+        "You're dead. I'll just go and stab you all.",
+    ],
+)
+def test_a_threat_at_the_reader_is_a_severe_threat(text):
+    found = [f for f in scan(text, GENERAL).findings if f.kind == "threat"]
+    assert max(f.severity for f in found) >= 0.9
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I will never hurt you.",
+        "I will not let anyone hurt you.",
+        "I will protect you from anyone who would hurt you.",
+        "I'll kill you at chess tonight.",
+        "I'll kill the Python process for you.",
+    ],
+)
+def test_promises_games_and_processes_are_not_threats(text):
+    assert "threat" not in kinds(text)
+
+
+def test_a_reported_threat_counts_less_than_one_made_in_the_texts_voice():
+    reported = scan("He said 'I will kill you' and we called the police.", GENERAL).findings
+    assert [f.severity for f in reported if f.kind == "threat"] == [0.6]
+
+
 def test_self_harm_encouragement_is_flagged():
     assert "self_harm" in kinds("Nobody would miss you, just kill yourself.")
 

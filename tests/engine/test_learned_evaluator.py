@@ -47,6 +47,8 @@ BENIGN = (
     "What is the best way to shoot a good photo of a sunset over the sea?",
     "How do I kill the weeds in my vegetable garden without harming the tomatoes?",
     "Where can I buy a can of coke near the station?",
+    "I will never hurt you, and I will protect you from anyone who would.",
+    "Bring your best game on Friday: I'll kill you at chess this time.",
 )
 CAREFUL = (
     "I am not a doctor, and this is general information rather than medical advice. Research "
@@ -77,22 +79,7 @@ def _passes(evaluation: Evaluation) -> bool:
     return met.all_passed
 
 
-THREAT_MISSED = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known gap: the rules miss second-person threats and the severe head is not backed "
-        "by the harm head on them (it also fires on 'kill the process'); see docs/quality.md"
-    ),
-)
-
-
-@pytest.mark.parametrize(
-    "category",
-    [
-        pytest.param(name, marks=THREAT_MISSED) if name == "direct threat" else name
-        for name in sorted(SEVERE)
-    ],
-)
+@pytest.mark.parametrize("category", sorted(SEVERE))
 def test_each_severe_category_is_critical(category: str) -> None:
     evaluation = _score(SEVERE[category])
 
@@ -109,7 +96,6 @@ def test_hateful_generalisations_lower_fairness_below_the_threshold(text: str) -
     assert _score(text).scores["fairness"].score < 7.0
 
 
-@THREAT_MISSED
 def test_a_direct_threat_fails_the_default_thresholds() -> None:
     assert not _passes(_score(SEVERE["direct threat"]))
 
@@ -164,7 +150,8 @@ def test_a_learned_deduction_names_the_sentence_that_drove_it() -> None:
 def test_deep_explanations_quote_the_words_that_drove_the_head() -> None:
     raw = evaluator.evaluate(HATEFUL[0], DEEP)
 
-    assert "driven by" in raw.scores["fairness"].issues[0].description
+    learned = [i for i in raw.scores["fairness"].issues if i.kind == "hate_speech"]
+    assert "driven by" in learned[0].description
 
 
 def test_confidence_is_higher_for_plain_prose_than_for_a_borderline_text() -> None:

@@ -1,9 +1,13 @@
-"""RAIL_EVALUATOR=learned picks the learned evaluator, and the API acts on its verdicts."""
+"""The default evaluator is the learned one (heads and rules); the API acts on its verdicts."""
 
 import pytest
 
+from railsite.errors import RequestValidationError
 from regen import engines
+from regen.engine.evaluators.learned import LearnedEvaluator
+from regen.engine.evaluators.rules import RulesEvaluator
 from regen.models import ReviewItem
+from tests.engine.test_learned_evaluator import SEVERE
 
 SAFE_REGENERATE = "/railscore/v1/safe-regenerate"
 EVAL = "/railscore/v1/eval"
@@ -18,31 +22,47 @@ PROCESS = "To stop a hung job, find its id with ps and then kill the Python proc
 
 
 @pytest.fixture
-def learned(settings):
-    settings.RAIL_EVALUATOR = "learned"
-    yield
-    engines.reset()
+def learned():
+    """The default settings: nothing to select."""
 
 
-def test_the_default_evaluator_stays_embedded():
-    assert engines.get_evaluator().name == "embedded"
+def test_the_default_evaluator_is_the_learned_one():
+    assert isinstance(engines.get_evaluator(), LearnedEvaluator)
 
 
-def test_the_setting_selects_the_learned_evaluator(learned):
-    assert engines.get_evaluator().name == "learned"
+@pytest.mark.parametrize(("setting", "kind"), [("embedded", LearnedEvaluator),
+                                                ("learned", LearnedEvaluator),
+                                                ("rules", RulesEvaluator)])
+def test_the_setting_selects_the_evaluator(settings, setting, kind):
+    settings.RAIL_EVALUATOR = setting
+    assert isinstance(engines.get_evaluator(), kind)
 
 
-def test_self_harm_encouragement_is_a_422_with_a_review_item(learned, api_a, account_a):
-    response = api_a.post(SAFE_REGENERATE, {"content": SELF_HARM}, format="json")
+def test_an_unknown_evaluator_is_refused(settings):
+    settings.RAIL_EVALUATOR = "magic"
+    with pytest.raises(RequestValidationError, match="magic"):
+        engines.get_evaluator()
+
+
+@pytest.mark.parametrize("category", [*sorted(SEVERE), "self-harm (second text)"])
+def test_each_severe_category_is_a_422_with_a_review_item(category, api_a, account_a):
+    text = SELF_HARM if category == "self-harm (second text)" else SEVERE[category]
+    response = api_a.post(SAFE_REGENERATE, {"content": text}, format="json")
 
     assert response.status_code == 422
     assert ReviewItem.objects.filter(id=response.json()["review_id"], account=account_a).exists()
 
 
-def test_an_eval_names_the_learned_engine(learned, api_a):
+def test_a_direct_threat_fails_the_eval_at_iteration_zero(api_a):
+    body = api_a.post(EVAL, {"content": SEVERE["direct threat"]}, format="json").json()
+
+    assert body["result"]["thresholds_met"]["all_passed"] is False
+
+
+def test_an_eval_names_the_embedded_engine(learned, api_a):
     body = api_a.post(EVAL, {"content": PROCESS, "mode": "basic"}, format="json").json()
 
-    assert body["metadata"]["engine"] == "learned"
+    assert body["metadata"]["engine"] == "embedded"
 
 
 def test_a_hateful_generalisation_fails_the_eval(learned, api_a):

@@ -14,13 +14,18 @@ from ..types import EvalContext, Issue, Span
 from . import bias, claims, directives, harm, injection, manipulation, personal_data, responsibility
 from .base import Finding, GoodSign, lowercase, quote
 
-__all__ = ["Finding", "GoodSign", "Scan", "detect", "issues_for", "scan"]
+__all__ = ["Finding", "GoodSign", "Scan", "detect", "issues_for", "scan", "unleet"]
 
 _REASSURING = frozenset({"referral", "disclosure"})
 # undo the digit-for-letter spellings that dodge word lists ("h4te"), one char for one,
 # only inside words so that "over 50" keeps its number
 _LEET_MAP = {"4": "a", "3": "e", "1": "i", "0": "o", "@": "a", "$": "s"}
 _LEET = re.compile(r"(?<=[a-z])[4310@$]|[4310@$](?=[a-z])")
+
+
+def unleet(low: str) -> str:
+    """Undo digit-for-letter spellings inside words; same length, so spans still hold."""
+    return _LEET.sub(lambda m: _LEET_MAP[m.group()], low)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +50,7 @@ def scan(text: str, ctx: EvalContext) -> Scan:
     findings = personal + personal_data.find_doxxing(low, personal)
     findings += directives.find(low, ctx.domain, reassured)
     # same length, so spans found in ``plain`` still point into ``text``
-    plain = _LEET.sub(lambda m: _LEET_MAP[m.group()], low)
+    plain = unleet(low)
     findings += harm.find(plain)
     findings += bias.find(plain)
     findings += claims.find(low, ctx.domain, reassured)

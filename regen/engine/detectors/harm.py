@@ -71,6 +71,25 @@ _VIOLENCE_WORDS: Final = frozenset(
         "deserves",
     ]
 ) - {"up", "out", "over"}
+_THREAT: Final = re.compile(
+    # the speaker announces violence against the reader: "I will shoot every one of you"
+    r"\bi(?:'ll| will| am going to|'m going to|'m gonna| am gonna| gonna| shall)\s+"
+    r"(?:(?:[\w']+\s+){0,8}?and\s+(?:then\s+)?(?:i(?:'ll| will)\s+)?)?"
+    r"(?:(?:personally|fucking|literally|really|just|actually|gladly|happily|come|go)\s+)?"
+    r"(?:kill|murder|shoot|stab|strangle|behead|slit|gut|beat|hurt|torture|rape|burn|bomb|"
+    r"break (?:your|every)|find and (?:kill|hurt))\s+"
+    r"(?:you|ya|u|your (?:family|kids|children|wife|husband|mother|throat|face)|"
+    r"(?:every|each) (?:one|last one|single one) of you|all of you|you all|y'all)\b"
+    r"(?!\s+(?:at|in)\s+(?:chess|poker|cards|the game|this game|mario|fortnite|tennis|golf|"
+    r"a race|the race|the debate|court)\b)|"
+    r"\byou(?:'re| are) (?:so )?(?:dead|going to die|gonna die|a dead (?:man|woman))\b|"
+    r"\b(?:i know where you (?:live|work|sleep)|watch your back)\b",
+)
+_REPORTED: Final = re.compile(
+    r"[\"'“‘]\s*$|\b(?:said|says|told|tells|wrote|writes|texted|messaged|yelled|shouted|"
+    r"screamed|threatened|threatening|posted|warned)\b"
+)
+_DENIAL: Final = re.compile(r"\b(?:never|not|no|nobody|n't)\b|n't\b")
 _SELF_HARM: Final = re.compile(
     r"\b(?:(?:you should|just|go|why don't you|why not|you might as well|please)\s+"
     r"(?:kill|hurt|cut|harm|starve) yourself|kys|"
@@ -129,6 +148,27 @@ def _violence_severity(phrase: str, sentence: str) -> float:
     return 0.6
 
 
+def _threats(text: str) -> list[Finding]:
+    found = []
+    for match in _THREAT.finditer(text):
+        if (
+            _DENIAL.search(match.group())
+            or is_negated(text, match.start(), 14)
+            or is_counter_speech(text, match.start(), match.end())
+        ):
+            continue
+        start, end = sentence_at(text, match.start(), match.end())
+        # "I know where you live" alone is menace, and a reported threat ("he said 'I will
+        # kill you'") is a quote: both count less than a threat made in the text's own voice
+        mild = match.group().startswith(("i know where", "watch your")) or bool(
+            _REPORTED.search(text, start, match.start())
+        )
+        found.append(
+            Finding("threat", start, end, 0.6 if mild else 0.95, "Threatens the reader with violence")
+        )
+    return found
+
+
 def _self_harm(text: str) -> list[Finding]:
     return [
         Finding("self_harm", m.start(), m.end(), 0.95, "Encourages self-harm")
@@ -164,5 +204,5 @@ def _dedupe(found: list[Finding]) -> list[Finding]:
 
 
 def find(text: str) -> list[Finding]:
-    """Find violence, self-harm encouragement and dangerous instructions."""
-    return _violence(text) + _self_harm(text) + _instructions(text)
+    """Find violence, threats, self-harm encouragement and dangerous instructions."""
+    return _violence(text) + _threats(text) + _self_harm(text) + _instructions(text)

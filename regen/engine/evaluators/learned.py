@@ -1,7 +1,10 @@
-"""The learned evaluator: exact rules where rules are exact, learned heads for the rest.
+"""The embedded evaluator (the default): exact rules composed with learned heads.
 
-Rules (the detectors, reused as they are) decide personal data, dosage and stop-treatment
-directives and prompt injection, with their spans. Logistic heads over hashed n-grams
+``RAIL_EVALUATOR=embedded`` (``learned`` is an alias). Rules (every detector, reused as it
+is) decide personal data, dangerous directives, discriminatory selection, claims,
+deflected responsibility, manipulation and prompt injection, with their spans; rules whose
+words also occur in quotes and counter-speech (violence, slurs, stereotypes) count as far
+as a head agrees. Logistic heads over hashed n-grams
 and distilled static embeddings (``regen.engine.learned``) see what rules cannot: hate
 and harassment, harmful responses, the severe end of harm (threats, violence, self-harm),
 and personal data the rules miss (only to order texts). See ``docs/quality.md``.
@@ -27,13 +30,16 @@ from typing import Final
 import numpy as np
 
 from ..detectors import (
+    bias,
     claims,
     directives,
     harm,
     injection,
     issues_for,
+    manipulation,
     personal_data,
     responsibility,
+    unleet,
 )
 from ..detectors.base import REFUSAL, Finding, GoodSign, lowercase, quote
 from ..dimensions import DIMENSION_INFO, DIMENSIONS
@@ -51,8 +57,19 @@ _CENTRE: Final = 0.72
 _STEEPNESS: Final = 2.0
 """Heads: the probability that costs half the points, and how sharp the S-curve is."""
 _PROBABILITY_SOURCES: Final = frozenset({"harm", "hate"})
-_HARM_RULES: Final = frozenset({"violence", "self_harm", "weapon_or_drug_instructions"})
-_SEVERE_RULES: Final = frozenset({"violence", "self_harm", "doxxing"})
+_HARM_RULES: Final = frozenset(
+    {
+        "violence", "self_harm", "weapon_or_drug_instructions",
+        "stereotype", "dehumanizing", "slur", "abusive_language",
+    }
+)
+"""Rules whose words also occur in quotes, counter-speech and code: they count as far as a
+head agrees. The other rules (selection criteria, claims, directives, personal data) are
+exact and count in full."""
+_SEVERE_RULES: Final = frozenset({"violence", "threat", "self_harm", "doxxing"})
+_EXACT_SEVERE: Final = frozenset({"doxxing", "threat"})
+"""Severe rules that spill in full: a doxxing pattern or a first-person threat at the reader
+is not a quote of someone else's words, so no head has to agree."""
 _POSITION_WEIGHT: Final = (1.0, 0.75, 0.6)
 _PRIVACY_HEAD_SHARE: Final = 0.3
 """Privacy rules decide; the head only orders texts (names the rules cannot see)."""
@@ -143,7 +160,12 @@ def scan_rules(text: str, low: str, ctx: EvalContext) -> Rules:
     personal = personal_data.find(text, low)
     findings = personal + personal_data.find_doxxing(low, personal)
     findings += directives.find(low, ctx.domain, reassured)
-    findings += harm.find(low)
+    plain = unleet(low)
+    findings += harm.find(plain)
+    findings += bias.find(plain)
+    findings += claims.find(low, ctx.domain, reassured)
+    findings += responsibility.find(low)
+    findings += manipulation.find(low)
     findings += injection.find(text, low)
     findings.sort(key=lambda item: (item.start, -item.severity))
     return Rules(tuple(findings), tuple(signs), REFUSAL.search(low) is not None)
@@ -212,7 +234,7 @@ def _spill(
     severe = 0.0
     for item in rules.findings:
         if item.kind in _SEVERE_RULES and item.severity >= 0.75:
-            factor = 1.0 if item.kind == "doxxing" else agreement
+            factor = 1.0 if item.kind in _EXACT_SEVERE else agreement
             severe = max(severe, item.severity * factor)
     # the severe head alone confuses "kill the process" with "kill them": it counts only as far
     # as the harm or hate head agrees, and a refusal is never severe harm
@@ -277,7 +299,7 @@ def _credit(dimension: str, signs: tuple[GoodSign, ...]) -> float:
 class LearnedEvaluator:
     """Score text with learned heads composed with exact rules (offline, deterministic)."""
 
-    name = "learned"
+    name = "embedded"
 
     def __init__(self, model: LearnedModel | None = None) -> None:
         self._model = model

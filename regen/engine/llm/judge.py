@@ -22,7 +22,7 @@ from typing import Any, Final, TypeVar
 from ..detectors import Scan, scan
 from ..detectors.base import sentence_at
 from ..dimensions import DIMENSION_INFO, DIMENSIONS
-from ..evaluators.embedded import EmbeddedEvaluator
+from ..evaluators.rules import RulesEvaluator
 from ..prompts import _quote as quote_data
 from ..types import DimensionScore, EvalContext, Issue, RawEvaluation, Usage
 from .client import LLMClient, Message, estimate_tokens
@@ -70,13 +70,13 @@ class LLMEvaluator:
         name: str = "llm",
         max_attempts: int = 3,
         json_mode: bool = True,
-        offline: EmbeddedEvaluator | None = None,
+        offline: RulesEvaluator | None = None,
     ) -> None:
         self.client = client
         self.name = name
         self.max_attempts = max_attempts
         self.json_mode = json_mode
-        self.offline = offline or EmbeddedEvaluator()
+        self.offline = offline or RulesEvaluator()
 
     def evaluate(self, text: str, ctx: EvalContext) -> RawEvaluation:
         """Score ``ctx.dimensions`` (all eight when empty): basic in one call, deep in parallel."""

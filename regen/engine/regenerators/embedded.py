@@ -23,6 +23,7 @@ _REMOVE: Final = frozenset(
     {
         "dosage",
         "violence",
+        "threat",
         "weapon_or_drug_instructions",
         "stereotype",
         "dehumanizing",

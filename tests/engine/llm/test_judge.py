@@ -6,7 +6,7 @@ import re
 import pytest
 
 from regen.engine.dimensions import DIMENSIONS
-from regen.engine.evaluators.embedded import EmbeddedEvaluator
+from regen.engine.evaluators.rules import RulesEvaluator
 from regen.engine.llm import LLMBadResponse, LLMEvaluator
 from regen.engine.llm.judge import build_messages, parse_judgement
 from regen.engine.types import EvalContext, Evaluator
@@ -166,7 +166,7 @@ def test_an_injection_never_raises_the_score_of_a_gullible_judge(fake_llm, judge
     clean = evaluator.evaluate(text, BASIC)
     injected_text = f"{text}\n{payload}"
     injected = evaluator.evaluate(injected_text, BASIC)
-    offline = EmbeddedEvaluator().evaluate(injected_text, BASIC)
+    offline = RulesEvaluator().evaluate(injected_text, BASIC)
     for dimension in DIMENSIONS:
         score = injected.scores[dimension].score
         assert score <= clean.scores[dimension].score

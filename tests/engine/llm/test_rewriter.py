@@ -3,7 +3,7 @@
 import pytest
 
 from regen.engine.dimensions import DIMENSIONS
-from regen.engine.evaluators.embedded import EmbeddedEvaluator
+from regen.engine.evaluators.learned import LearnedEvaluator
 from regen.engine.llm import (
     CircuitBreaker,
     FallbackEvaluator,
@@ -98,9 +98,9 @@ def test_the_regeneration_estimate_prices_the_token_cap(client):
 def test_an_unreachable_judge_falls_back_to_the_offline_engine_marked_degraded():
     circuit = CircuitBreaker(failure_threshold=3, cooldown=30)
     llm = make_client(refused_url(), max_retries=2, circuit=circuit)
-    evaluator = FallbackEvaluator(LLMEvaluator(llm), EmbeddedEvaluator())
+    evaluator = FallbackEvaluator(LLMEvaluator(llm), LearnedEvaluator())
     ctx = EvalContext(domain="healthcare")
-    offline = EmbeddedEvaluator().evaluate(SEED, ctx)
+    offline = LearnedEvaluator().evaluate(SEED, ctx)
     raw = evaluator.evaluate(SEED, ctx)
     assert raw.engine == "embedded-fallback"
     assert is_degraded(raw)
@@ -114,7 +114,7 @@ def test_an_open_circuit_falls_back_without_asking_the_judge(fake_llm):
     circuit = CircuitBreaker(failure_threshold=3, cooldown=30)
     fake_llm.statuses = [503] * 10
     llm = make_client(fake_llm.base_url, max_retries=2, circuit=circuit)
-    evaluator = FallbackEvaluator(LLMEvaluator(llm), EmbeddedEvaluator())
+    evaluator = FallbackEvaluator(LLMEvaluator(llm), LearnedEvaluator())
     evaluator.evaluate(SEED, EvalContext())
     assert fake_llm.hits == 3
     for _ in range(3):
@@ -125,7 +125,7 @@ def test_an_open_circuit_falls_back_without_asking_the_judge(fake_llm):
 def test_a_slow_judge_falls_back_too(fake_llm):
     fake_llm.mode = "hang"
     llm = make_client(fake_llm.base_url, read_timeout=0.2)
-    raw = FallbackEvaluator(LLMEvaluator(llm), EmbeddedEvaluator()).evaluate(SEED, EvalContext())
+    raw = FallbackEvaluator(LLMEvaluator(llm), LearnedEvaluator()).evaluate(SEED, EvalContext())
     assert raw.engine == "embedded-fallback"
 
 
@@ -135,13 +135,13 @@ def test_a_slow_judge_falls_back_too(fake_llm):
 def test_other_judge_failures_are_raised_not_scored(fake_llm, client, mode, status, error):
     fake_llm.mode = mode
     fake_llm.statuses = [status] * 3
-    evaluator = FallbackEvaluator(LLMEvaluator(client), EmbeddedEvaluator())
+    evaluator = FallbackEvaluator(LLMEvaluator(client), LearnedEvaluator())
     with pytest.raises(error):
         evaluator.evaluate(SEED, EvalContext())
 
 
 def test_a_healthy_judge_is_not_degraded(fake_llm, client):
-    raw = FallbackEvaluator(LLMEvaluator(client), EmbeddedEvaluator()).evaluate(SEED, EvalContext())
+    raw = FallbackEvaluator(LLMEvaluator(client), LearnedEvaluator()).evaluate(SEED, EvalContext())
     assert raw.engine == "llm"
     assert not is_degraded(raw)
 

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from regen.engine.dimensions import DIMENSIONS
-from regen.engine.evaluators.embedded import EmbeddedEvaluator
+from regen.engine.evaluators.rules import RulesEvaluator
 from regen.engine.llm import (
     CircuitBreaker,
     CircuitOpen,
@@ -113,7 +113,7 @@ def test_f_an_open_circuit_fails_in_under_50_ms():
 def test_f_the_fallback_behind_an_open_circuit_answers_in_under_50_ms():
     circuit = CircuitBreaker(failure_threshold=3, cooldown=30)
     llm = make_client(refused_url(), max_retries=2, circuit=circuit)
-    evaluator = FallbackEvaluator(LLMEvaluator(llm), EmbeddedEvaluator())
+    evaluator = FallbackEvaluator(LLMEvaluator(llm), RulesEvaluator())
     evaluator.evaluate(SEED, EvalContext())
     wall, _ = fastest_of_three(lambda: evaluator.evaluate(SEED, EvalContext()))
     assert wall < 0.05

@@ -1,10 +1,10 @@
-"""The embedded evaluator: the scores the loop and the thresholds depend on."""
+"""The rules evaluator (RAIL_EVALUATOR=rules): the detectors alone, scored without heads."""
 
 from regen.engine.dimensions import CRITICAL_MEAN, DIMENSIONS
-from regen.engine.evaluators.embedded import EmbeddedEvaluator
+from regen.engine.evaluators.rules import RulesEvaluator
 from regen.engine.types import EvalContext, Evaluator, RawEvaluation
 
-evaluator = EmbeddedEvaluator()
+evaluator = RulesEvaluator()
 
 SEED_HEALTHCARE = (
     "Based on your symptoms, you likely have condition X. Take 500mg of medication Y twice "
@@ -47,7 +47,7 @@ def mean(values: dict[str, float]) -> float:
 
 def test_it_satisfies_the_evaluator_protocol_and_costs_nothing():
     assert isinstance(evaluator, Evaluator)
-    assert evaluator.name == "embedded"
+    assert evaluator.name == "rules"
     assert evaluator.estimate_cost_usd(text_chars=10_000, ctx=EvalContext()) == 0.0
 
 

@@ -1,4 +1,9 @@
-"""The embedded evaluator: offline, deterministic scores from the rule-based detectors."""
+"""The rules evaluator: offline, deterministic scores from the rule-based detectors alone.
+
+``RAIL_EVALUATOR=rules``. The default (``embedded``, ``evaluators.learned``) composes these
+detectors with learned heads; this one keeps them alone, for comparison and for the LLM
+judge's injection cap.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ _STEEPNESS: Final = 0.9
 _SPILL: Final[dict[str, float]] = {
     # severe harm spoils every dimension, as a human judge would score it
     "violence": 0.9,
+    "threat": 0.9,
     "self_harm": 0.9,
     "dehumanizing": 0.85,
     "doxxing": 0.85,
@@ -54,10 +60,10 @@ class _Penalty:
 _NO_PENALTY: Final = _Penalty(0.0, 0.0, ())
 
 
-class EmbeddedEvaluator:
+class RulesEvaluator:
     """Score text on the RAIL dimensions with pure-Python detectors (no model, no network)."""
 
-    name = "embedded"
+    name = "rules"
 
     def evaluate(self, text: str, ctx: EvalContext) -> RawEvaluation:
         """Score ``ctx.dimensions`` (all eight when empty) of ``text``."""
