@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 
 from railsite.errors import RequestValidationError
+from regen.engine.estimate import Estimate, estimate
 from regen.engine.evaluators.learned import LearnedEvaluator
 from regen.engine.evaluators.rules import RulesEvaluator
 from regen.engine.llm import (
@@ -28,6 +29,7 @@ from regen.engine.llm import (
 )
 from regen.engine.pricing import Prices
 from regen.engine.regenerators.embedded import EmbeddedRegenerator
+from regen.engine.requests import RegenerateRequest
 from regen.engine.types import Evaluator, Regenerator
 
 SERVER_REGENERATOR = "RAIL_Safe_LLM"
@@ -128,3 +130,16 @@ def get_regenerator(model: str) -> Regenerator:
 def get_prices() -> Prices:
     """Return the credit price table from the settings."""
     return Prices.from_mapping(settings.CREDIT_PRICES)
+
+
+def price(request: RegenerateRequest) -> Estimate:
+    """The one estimate of a request on this server's engines and prices: what the hold,
+    the dry run, the EvalGuard pre-flight and the budget stop all read. An unknown
+    regeneration model is a 400 here, before anything is held."""
+    external = request.regeneration_model == EXTERNAL
+    return estimate(
+        request,
+        evaluator=get_evaluator(),
+        regenerator=None if external else get_regenerator(request.regeneration_model),
+        prices=get_prices(),
+    )

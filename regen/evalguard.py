@@ -54,8 +54,7 @@ from regen.engine.requests import (
 )
 from regen.engine.scoring import Evaluation
 from regen.engine.thresholds import Thresholds
-from regen.engine.types import EvalContext
-from regen.engines import EXTERNAL, SERVER_REGENERATOR, get_evaluator, get_regenerator
+from regen.engines import EXTERNAL, SERVER_REGENERATOR, get_regenerator, price
 from regen.models import Run
 from regen.runs import Caller
 
@@ -239,16 +238,7 @@ def caller_for_project(caller: Caller, project_id: str | None) -> Caller:
 
 def estimate_worst_case_usd(request: RegenerateRequest) -> float:
     """Price every evaluation and regeneration the request could run, in USD."""
-    chars = len(request.content)
-    ctx = EvalContext(request.mode, request.dimensions, request.domain)
-    loop = Loop(
-        request,
-        eval_cost_usd=get_evaluator().estimate_cost_usd(text_chars=chars, ctx=ctx),
-        regen_cost_usd=get_regenerator(request.regeneration_model).estimate_cost_usd(
-            text_chars=chars
-        ),
-    )
-    return round(loop.worst_case_usd(), 6)
+    return price(request).usd
 
 
 def safe_regenerate(*, caller: Caller, data: Any) -> dict[str, Any]:

@@ -1,9 +1,12 @@
 """Run a safe-regenerate request end to end and store it: the only writer of runs.
 
-The API views, the dashboard and the Celery tasks all call these functions:
-``run_safe_regenerate`` (hold, run, settle in one call), or ``submit_run`` followed by
-``execute_run`` on a worker. Credits are held before any work, settled with what was
-used when it ends, and released if it fails, so nothing is charged twice or lost.
+Every write of a ``Run`` or an ``Iteration`` is here: open (with its hold), claim, store
+an iteration, apply a loop, finish, fail, expire, fail stale, and the steps of an external
+session (``regen.sessions`` keeps only the session's own rules and calls these). The API
+views, the dashboard and the Celery tasks call ``run_safe_regenerate`` (hold, run, settle
+in one call), or ``submit_run`` followed by ``execute_run`` on a worker. Credits are held
+before any work, settled with what was used when it ends, and released if it fails, so
+nothing is charged twice or lost.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -31,7 +34,7 @@ from regen.engine.report import (
     usage_block,
 )
 from regen.engine.requests import RegenerateRequest
-from regen.engines import get_evaluator, get_prices, get_regenerator
+from regen.engines import EXTERNAL, get_evaluator, get_prices, get_regenerator, price
 from regen.errors import CriticalContent, RegenerationFailed
 from regen.models import Iteration, ReviewItem, Run
 
@@ -54,13 +57,46 @@ class Caller:
     user: Any = None
 
 
-def worst_case_credits(request: RegenerateRequest) -> Decimal:
-    """Price every evaluation and regeneration the request could run."""
-    return get_prices().worst_case(
+def open_run(
+    *,
+    caller: Caller,
+    request: RegenerateRequest,
+    hold: Decimal,
+    kind: str = Run.Kind.SAFE_REGENERATE,
+    running: bool = False,
+    session: tuple[str, datetime] | None = None,
+) -> Run:
+    """Store a new run with ``hold`` credits held for it, in one transaction.
+
+    ``session`` (its id and expiry) opens an external session: the caller regenerates,
+    so the run names the ``external`` model and is running from the start.
+    """
+    running = running or session is not None
+    run = Run(
+        account=caller.account,
+        project=caller.project,
+        api_key=caller.api_key,
+        created_by=caller.user if getattr(caller.user, "pk", None) else None,
+        kind=kind,
         mode=request.mode,
-        dimension_count=len(request.dimensions),
+        domain=request.domain,
+        regeneration_model=EXTERNAL if session else request.regeneration_model,
+        request=request.to_dict(),
+        original_content=request.content,
         max_regenerations=request.max_regenerations,
+        status=Run.Status.RUNNING if running else Run.Status.QUEUED,
+        attempts=1 if running and session is None else 0,
+        started_at=timezone.now() if running else None,
     )
+    if session is not None:
+        run.external, (run.session_id, run.expires_at) = True, session
+    else:
+        run.credits_held = hold
+    memo = "external session evaluation" if session else f"{kind} worst case"
+    with transaction.atomic():
+        run.hold = ledger.hold(account=caller.account, amount=hold, reference=run.req_id, memo=memo)
+        run.save(force_insert=True)
+    return run
 
 
 def submit_run(
@@ -72,29 +108,8 @@ def submit_run(
 ) -> Run:
     """Hold the worst case and store the run, queued (or already running, for this
     process to run at once); raise InsufficientCredits if the balance is short."""
-    get_regenerator(request.regeneration_model)  # an unknown model is a 400 before any hold
-    worst = worst_case_credits(request)
-    with transaction.atomic():
-        run = Run(
-            account=caller.account,
-            project=caller.project,
-            api_key=caller.api_key,
-            created_by=caller.user if getattr(caller.user, "pk", None) else None,
-            kind=kind,
-            mode=request.mode,
-            domain=request.domain,
-            regeneration_model=request.regeneration_model,
-            request=request.to_dict(),
-            original_content=request.content,
-            max_regenerations=request.max_regenerations,
-            credits_held=worst,
-            status=Run.Status.RUNNING if running else Run.Status.QUEUED,
-            attempts=1 if running else 0,
-            started_at=timezone.now() if running else None,
-        )
-        run.hold = ledger.hold(account=caller.account, amount=worst, reference=run.req_id, memo=f"{kind} worst case")
-        run.save(force_insert=True)
-    return run
+    worst = price(request).credits  # an unknown model is a 400 here, before any hold
+    return open_run(caller=caller, request=request, hold=worst, kind=kind, running=running)
 
 
 def _claim(run_id: Any) -> Run | None:
@@ -131,6 +146,7 @@ def _execute(run: Run, *, progress: bool, render: Render | None = None, keep_his
             regenerator=get_regenerator(request.regeneration_model),
             prices=get_prices(),
             on_iteration=on_iteration,
+            priced=price(request),
         )
     except Exception as error:
         logger.exception("run %s failed", run.id)
@@ -180,8 +196,28 @@ def iteration_row(run: Run, it: LoopIteration, *, keep_history: bool = True) -> 
 def _store_progress(run: Run, it: LoopIteration) -> None:
     """Store one iteration as it arrives, so pages and job status can show progress."""
     with transaction.atomic():
-        iteration_row(run, it).save(force_insert=True)
+        store_iteration(run, it)
         Run.objects.filter(id=run.id).update(iterations_done=it.index + 1)
+
+
+def store_iteration(run: Run, it: LoopIteration) -> None:
+    """Store one scored version of a run (a server loop's or a session's)."""
+    iteration_row(run, it).save(force_insert=True)
+
+
+def apply_loop(run: Run, loop: Loop) -> None:
+    """Copy a loop's outcome onto its run (saved by the caller, in its transaction)."""
+    breakdown, usage, best = loop.credits_breakdown, loop.usage, loop.best
+    run.status = loop.status
+    run.best_content, run.best_iteration, run.best_score = best.content, best.index, best.evaluation.score
+    run.iterations_done = len(loop.iterations)
+    run.credits_consumed = breakdown["total"]
+    run.credits_breakdown = credits_breakdown(loop)
+    run.cost_usd = Decimal(str(round(usage.cost_usd, 6)))
+    run.llm_calls, run.input_tokens, run.output_tokens = usage.llm_calls, usage.input_tokens, usage.output_tokens
+    run.total_latency_ms = loop.total_latency_ms
+    if loop.done:
+        run.finished_at = timezone.now()
 
 
 def response_body(run: Run, loop: Loop) -> dict[str, Any]:
@@ -240,25 +276,14 @@ def finish_run(
     keep_history: bool = True,
 ) -> Run:
     """Store a finished loop and settle the hold with what it used, in one transaction."""
-    breakdown = loop.credits_breakdown
-    usage = loop.usage
-    best = loop.best
     with transaction.atomic():
         if run.hold is not None:
-            ledger.settle(hold=run.hold, used=breakdown["total"])
+            ledger.settle(hold=run.hold, used=loop.credits_breakdown["total"])
         if not stored:
             Iteration.objects.bulk_create(
                 [iteration_row(run, it, keep_history=keep_history) for it in loop.iterations]
             )
-        run.status = loop.status
-        run.best_content, run.best_iteration, run.best_score = best.content, best.index, best.evaluation.score
-        run.iterations_done = len(loop.iterations)
-        run.credits_consumed = breakdown["total"]
-        run.credits_breakdown = credits_breakdown(loop)
-        run.cost_usd = Decimal(str(round(usage.cost_usd, 6)))
-        run.llm_calls, run.input_tokens, run.output_tokens = usage.llm_calls, usage.input_tokens, usage.output_tokens
-        run.total_latency_ms = loop.total_latency_ms
-        run.finished_at = timezone.now()
+        apply_loop(run, loop)
         enqueue_review(run, loop)
         critical = loop.status == "critical"
         run.response = (render if render and not critical else response_body)(run, loop)
@@ -279,6 +304,52 @@ def fail_run(run: Run, error: str) -> Run:
         locked.status, locked.error, locked.finished_at = Run.Status.FAILED, error[:2000], timezone.now()
         locked.save(update_fields=["status", "error", "finished_at"])
     return locked
+
+
+def expire(run: Run) -> None:
+    """Mark an external session that waited too long expired (if it still waits)."""
+    Run.objects.filter(id=run.id, status=Run.Status.AWAITING_REGENERATION).update(status=Run.Status.EXPIRED)
+
+
+def claim_step(run: Run) -> bool:
+    """Take a waiting session for one continue call; False if another call holds it.
+
+    The version check makes two concurrent continues never both count.
+    """
+    claimed = Run.objects.filter(
+        id=run.id, version=run.version, status=Run.Status.AWAITING_REGENERATION
+    ).update(status=Run.Status.RUNNING, version=F("version") + 1)
+    return bool(claimed)
+
+
+def hold_step(run: Run, *, amount: Decimal, memo: str) -> None:
+    """Hold ``amount`` for a session's next evaluation; on failure it waits again."""
+    try:
+        with transaction.atomic():
+            run.hold = ledger.hold(account=run.account, amount=amount, reference=run.req_id, memo=memo)
+            Run.objects.filter(id=run.id).update(hold=run.hold)
+    except Exception:
+        Run.objects.filter(id=run.id).update(status=Run.Status.AWAITING_REGENERATION)
+        raise
+
+
+def save_step(run: Run, *, iteration: LoopIteration | None = None, used: Decimal | None = None) -> None:
+    """Save a session step in one transaction: settle its hold with ``used``, store the
+    version it scored, save the run (its loop applied by ``apply_loop``)."""
+    with transaction.atomic():
+        if used is not None and run.hold is not None:
+            ledger.settle(hold=run.hold, used=used)
+        if iteration is not None:
+            store_iteration(run, iteration)
+        run.save()
+
+
+def undo_step(run: Run, error: Exception, *, memo: str) -> None:
+    """Give back a failed session step's hold: it waits again, or fails if nothing was scored."""
+    with transaction.atomic():
+        ledger.release(hold=run.hold, memo=memo)
+        status = Run.Status.AWAITING_REGENERATION if run.iterations_done else Run.Status.FAILED
+        Run.objects.filter(id=run.id).update(status=status, error=str(error)[:2000])
 
 
 def submit_async(*, caller: Caller, request: RegenerateRequest) -> Run:

@@ -16,7 +16,7 @@ from billing.plans import check_max_regenerations, check_mode_allowed
 from railsite.errors import RequestValidationError
 from regen import runs, sessions
 from regen.engine.requests import RegenerateRequest, RequestInvalid, parse_regenerate_request
-from regen.engines import EXTERNAL, get_evaluator, get_regenerator
+from regen.engines import EXTERNAL, price
 from regen.errors import invalid_request
 from regen.models import Run
 from regen.policy import apply_policy
@@ -91,23 +91,14 @@ def job_body(run: Run) -> dict[str, Any]:
 
 def dry_run(caller: Caller, request: RegenerateRequest) -> dict[str, Any]:
     """Price a request's worst case in credits and USD, without running or charging it."""
-    evaluator = get_evaluator()
-    regenerator = get_regenerator(request.regeneration_model) if request.regeneration_model != EXTERNAL else None
-    n = request.max_regenerations
-    from regen.engine.loop import Loop
-
-    ctx = Loop(request).eval_context()
-    usd = evaluator.estimate_cost_usd(text_chars=len(request.content), ctx=ctx) * (n + 1)
-    if regenerator is not None:
-        usd += regenerator.estimate_cost_usd(text_chars=len(request.content)) * n
-    credits = runs.worst_case_credits(request)
+    worst = price(request)
     available = ledger.available_of(caller.account)
     return {
         "dry_run": True,
-        "worst_case_credits": float(credits),
-        "worst_case_usd": round(usd, 6),
+        "worst_case_credits": float(worst.credits),
+        "worst_case_usd": worst.usd,
         "credits_available": float(available),
-        "sufficient": available >= credits,
+        "sufficient": available >= worst.credits,
     }
 
 

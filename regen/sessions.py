@@ -15,21 +15,18 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
-from billing import ledger
-from billing.models import Hold
 from railsite.errors import NotFound, RequestValidationError, ServiceError
+from regen import runs
 from regen.engine.loop import Iteration, Loop, evaluate
 from regen.engine.pricing import Prices
-from regen.engine.report import credits_breakdown
 from regen.engine.requests import CONTENT_MAX, CONTENT_MIN, RegenerateRequest
 from regen.engine.types import ImprovementPrompt
 from regen.engines import get_evaluator, get_prices
 from regen.errors import CriticalContent, RegenerationFailed
 from regen.models import Run
-from regen.runs import Caller, enqueue_review, iteration_row, response_body
+from regen.runs import Caller, enqueue_review, response_body
 
 SESSION_TTL = timedelta(minutes=15)
 EXTERNAL_MODEL = "external"
@@ -55,35 +52,11 @@ def _prices() -> Prices:
     return dataclasses.replace(get_prices(), regeneration=Decimal(0))
 
 
-def _hold_one_evaluation(caller: Caller, loop: Loop, reference: str) -> Hold:
-    return ledger.hold(
-        account=caller.account, amount=loop.eval_price, reference=reference, memo="external session evaluation"
-    )
-
-
 def start_session(*, caller: Caller, request: RegenerateRequest) -> Run:
     """Score the original and open a session, unless it passes or is critical."""
     loop = Loop(request, prices=_prices())
-    run = Run(
-        account=caller.account,
-        project=caller.project,
-        api_key=caller.api_key,
-        created_by=caller.user if getattr(caller.user, "pk", None) else None,
-        mode=request.mode,
-        domain=request.domain,
-        regeneration_model=EXTERNAL_MODEL,
-        external=True,
-        session_id=f"sr_{secrets.token_urlsafe(18)}",
-        expires_at=timezone.now() + SESSION_TTL,
-        request=request.to_dict(),
-        original_content=request.content,
-        max_regenerations=request.max_regenerations,
-        status=Run.Status.RUNNING,
-        started_at=timezone.now(),
-    )
-    with transaction.atomic():
-        run.hold = _hold_one_evaluation(caller, loop, run.req_id)
-        run.save(force_insert=True)
+    session = (f"sr_{secrets.token_urlsafe(18)}", timezone.now() + SESSION_TTL)
+    run = runs.open_run(caller=caller, request=request, hold=loop.eval_price, session=session)
     return _score_and_save(run, loop, request.content, prompt=None)
 
 
@@ -108,26 +81,16 @@ def continue_session(*, caller: Caller, session_id: str, content: Any) -> Run:
     if run.is_final and run.status != Run.Status.EXPIRED:
         return _final(run)  # a finished session answers with its final result again
     if run.status == Run.Status.EXPIRED or (run.expires_at and run.expires_at <= timezone.now()):
-        Run.objects.filter(id=run.id, status=Run.Status.AWAITING_REGENERATION).update(status=Run.Status.EXPIRED)
+        runs.expire(run)
         raise SessionExpired()
-    claimed = Run.objects.filter(
-        id=run.id, version=run.version, status=Run.Status.AWAITING_REGENERATION
-    ).update(status=Run.Status.RUNNING, version=F("version") + 1)
-    if not claimed:
+    if not runs.claim_step(run):
         raise SessionBusy()
     loop = Loop.from_state(run.loop_state, prices=_prices())
     prompt = ImprovementPrompt.from_dict(run.loop_state["pending_prompt"])
     same_as = loop.scored_as(content)
     if same_as is not None:
         return _stop_at_repeat(run, loop, same_as)
-    try:
-        with transaction.atomic():
-            hold = _hold_one_evaluation(caller, loop, run.req_id)
-            Run.objects.filter(id=run.id).update(hold=hold)
-        run.hold = hold
-    except Exception:
-        Run.objects.filter(id=run.id).update(status=Run.Status.AWAITING_REGENERATION)
-        raise
+    runs.hold_step(run, amount=loop.eval_price, memo="external session evaluation")
     return _score_and_save(run, loop, content, prompt=prompt)
 
 
@@ -135,7 +98,7 @@ def _score_and_save(run: Run, loop: Loop, content: str, *, prompt: ImprovementPr
     try:
         evaluation, latency = evaluate(get_evaluator(), content, loop)
     except Exception as error:
-        _undo_step(run, error)
+        runs.undo_step(run, error, memo=f"session {run.session_id}: evaluation failed")
         raise RegenerationFailed("The evaluation failed; the credits held for it were released.") from error
     iteration = loop.record(
         content=content,
@@ -146,10 +109,8 @@ def _score_and_save(run: Run, loop: Loop, content: str, *, prompt: ImprovementPr
     )
     critical = _critical_stop(loop, iteration) if prompt is not None else None
     with transaction.atomic():
-        ledger.settle(hold=run.hold, used=loop.eval_price)
-        iteration_row(run, iteration).save(force_insert=True)
         _apply_loop(run, loop, critical=critical)
-        run.save()
+        runs.save_step(run, iteration=iteration, used=loop.eval_price)
     return _final(run)
 
 
@@ -160,7 +121,7 @@ def _stop_at_repeat(run: Run, loop: Loop, same_as: int) -> Run:
     loop.stop_at_repeat(same_as=same_as, regeneration_model=EXTERNAL_MODEL)
     with transaction.atomic():
         _apply_loop(run, loop)
-        run.save()
+        runs.save_step(run)
     return run
 
 
@@ -191,30 +152,22 @@ def _critical_stop(loop: Loop, iteration: Iteration) -> Loop | None:
 
 
 def _apply_loop(run: Run, loop: Loop, *, critical: Loop | None = None) -> None:
-    best, usage = loop.best, loop.usage
-    breakdown = loop.credits_breakdown
+    """Apply the loop to the run (``regen.runs``), then the session's own rules: the
+    prompt it waits with, and its body; a critical version ends it as the first call's 422."""
+    runs.apply_loop(run, loop)
     state = loop.to_state()
     if loop.status == "awaiting_regeneration" and critical is None:
         state["pending_prompt"] = loop.next_prompt().to_dict()
     run.loop_state = state
-    run.status = loop.status if critical is None else Run.Status.CRITICAL
-    run.best_content, run.best_iteration, run.best_score = best.content, best.index, best.evaluation.score
-    run.iterations_done = len(loop.iterations)
-    run.credits_consumed = breakdown["total"]
-    run.cost_usd = Decimal(str(round(usage.cost_usd, 6)))
-    run.total_latency_ms = loop.total_latency_ms
     if critical is not None:
-        run.finished_at = timezone.now()
+        run.status, run.finished_at = Run.Status.CRITICAL, timezone.now()
         enqueue_review(run, critical)
         run.response = response_body(run, critical)
-        run.credits_breakdown = credits_breakdown(loop)
         run.response["credits_consumed"] = run.credits_breakdown["total"]  # the session's, as ever
         return
     if loop.done:
-        run.finished_at = timezone.now()
         enqueue_review(run, loop)
     run.response = session_body(run, loop)
-    run.credits_breakdown = run.response.get("credits_breakdown", {})
 
 
 def session_body(run: Run, loop: Loop) -> dict[str, Any]:
@@ -228,16 +181,3 @@ def session_body(run: Run, loop: Loop) -> dict[str, Any]:
         result["rail_prompt"] = run.loop_state["pending_prompt"]
         result["expires_at"] = run.expires_at.isoformat() if run.expires_at else None
     return body
-
-
-def _undo_step(run: Run, error: Exception) -> None:
-    with transaction.atomic():
-        ledger.release(hold=run.hold, memo=f"session {run.session_id}: evaluation failed")
-        status = Run.Status.AWAITING_REGENERATION if run.iterations_done else Run.Status.FAILED
-        Run.objects.filter(id=run.id).update(status=status, error=str(error)[:2000])
-
-
-def loop_of(run: Run) -> Loop:
-    """Rebuild a session's loop (for rendering and tests)."""
-    return Loop.from_state(run.loop_state, prices=_prices())
-

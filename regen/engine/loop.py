@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
+from .estimate import Estimate, estimate
 from .pricing import Prices
 from .prompts import build_improvement_prompt
 from .requests import CONTENT_MAX, RegenerateRequest
@@ -207,20 +208,8 @@ class Loop:
         repeat_ms = self.repeat.regen_latency_ms if self.repeat is not None else 0.0
         return round(sum(it.latency_ms for it in self.iterations) + repeat_ms, 3)
 
-    def worst_case_credits(self) -> Decimal:
-        return self.prices.worst_case(
-            mode=self.request.mode,
-            dimension_count=len(self.request.dimensions),
-            max_regenerations=self.request.max_regenerations,
-        )
-
-    def worst_case_usd(self) -> float:
-        n = self.request.max_regenerations
-        return self.eval_cost_usd * (n + 1) + self.regen_cost_usd * n
-
     def eval_context(self) -> EvalContext:
-        r = self.request
-        return EvalContext(r.mode, r.dimensions, r.domain, r.usecase, r.context, r.prompt)
+        return self.request.eval_context()
 
     # -- steps ---------------------------------------------------------------------
     def record(
@@ -469,14 +458,21 @@ def run_loop(
     max_credits: Decimal | None = None,
     on_iteration: OnIteration | None = None,
     clock: Clock = time.perf_counter,
+    priced: Estimate | None = None,
 ) -> Loop:
-    """Run the whole server-side loop to a final status."""
-    ctx_probe = EvalContext(request.mode, request.dimensions, request.domain)
+    """Run the whole server-side loop to a final status.
+
+    The budget stop reads ``priced`` (the estimate the caller held credits for), made here
+    the same way when it is not given.
+    """
+    prices = prices or Prices()
+    if priced is None:
+        priced = estimate(request, evaluator=evaluator, regenerator=regenerator, prices=prices)
     loop = Loop(
         request,
         prices=prices,
-        eval_cost_usd=evaluator.estimate_cost_usd(text_chars=len(request.content), ctx=ctx_probe),
-        regen_cost_usd=regenerator.estimate_cost_usd(text_chars=len(request.content)),
+        eval_cost_usd=priced.eval_usd,
+        regen_cost_usd=priced.regen_usd,
         max_credits=max_credits,
     )
     while not loop.done:

@@ -13,7 +13,7 @@ from typing import Any
 
 from .dimensions import DIMENSIONS
 from .thresholds import TRADEOFF_MODES, Thresholds, TradeoffMode
-from .types import DOMAINS, USECASES, Mode
+from .types import DOMAINS, USECASES, EvalContext, Mode
 
 CONTENT_MIN, CONTENT_MAX = 10, 10_000
 CONTEXT_MAX = 1_000
@@ -62,6 +62,12 @@ class RegenerateRequest:
     max_cost_usd: float | None = None
     rank: str = "overall"
     """How versions compare: ``overall`` score, or their ``worst`` dimension (EvalGuard)."""
+
+    def eval_context(self) -> EvalContext:
+        """What the evaluator may know of this request besides the text it scores."""
+        return EvalContext(
+            self.mode, self.dimensions, self.domain, self.usecase, self.context, self.prompt
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Serialize in canonical field names (no aliases), for storage and replay."""

@@ -75,6 +75,7 @@ def use_regenerator(monkeypatch):
     def use(fake):
         monkeypatch.setattr("regen.runs.get_regenerator", lambda model: fake)
         monkeypatch.setattr("regen.evalguard.get_regenerator", lambda model: fake)
+        monkeypatch.setattr("regen.engines.get_regenerator", lambda model: fake)  # the estimate
         return fake
 
     return use

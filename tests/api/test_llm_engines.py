@@ -146,3 +146,25 @@ def test_the_configured_provider_model_can_be_named(api_a, llm_settings):
         llm_settings(fake.base_url)
         response = api_a.post(URL, {"content": HIRING, "regeneration_model": "openai/gpt-4o-mini", "max_regenerations": 1}, format="json")
     assert response.status_code == 200
+
+
+def test_the_dry_run_the_hold_and_the_evalguard_preflight_price_alike(api_a, account_a, llm_settings):
+    from decimal import Decimal
+
+    from regen import runs, service
+
+    llm_settings(refused_url())  # pricing never calls the judge: nothing has to listen
+    common = {"content": FACTUAL, "prompt": "Explain photosynthesis to a child, briefly."}
+    guard = api_a.post(
+        "/api/v1/evals/safe-regenerate",
+        {**common, "maxIterations": 2, "maxCostUsd": 0.000001},
+        format="json",
+    )
+    assert guard.status_code == 402, guard.json()
+    body = {**common, "max_regenerations": 2}
+    dry = api_a.post(URL, {**body, "dry_run": True}, format="json").json()
+    caller = runs.Caller(account=account_a)
+    held = runs.submit_run(caller=caller, request=service.prepare(caller, body)).credits_held
+
+    assert dry["worst_case_usd"] == guard.json()["estimatedWorstCaseUsd"] > 0
+    assert held == Decimal(str(dry["worst_case_credits"])) == Decimal("7.0")  # 3 x 1 + 2 x 2

@@ -33,7 +33,7 @@ schemathesis = pytest.importorskip("schemathesis")
 
 from django.core import signals  # noqa: E402
 from django.core.cache import cache  # noqa: E402
-from django.db import close_old_connections  # noqa: E402
+from django.db import close_old_connections, transaction  # noqa: E402
 from hypothesis import HealthCheck, Phase, settings  # noqa: E402
 from schemathesis.checks import (  # noqa: E402
     ensure_resource_availability,
@@ -271,6 +271,16 @@ class Workflow(linked_schema.as_state_machine()):
     """Scenarios of up to 6 linked calls, each counted and checked like the others."""
 
     headers: dict[str, str] = {}  # the world's key, set by the test
+
+    def setup(self):
+        # every scenario starts from the same world: Hypothesis replays a scenario's choices
+        # and expects the same answers, which runs, review items, spent credits and cached
+        # answers left by earlier scenarios would change
+        self.savepoint = transaction.savepoint()
+        cache.clear()
+
+    def teardown(self):
+        transaction.savepoint_rollback(self.savepoint)
 
     def get_call_kwargs(self, case):
         return {"headers": self.headers}

@@ -327,25 +327,6 @@ def test_a_credit_budget_of_exactly_one_more_step_allows_it():
     assert loop.status == "max_iterations_reached"
 
 
-def test_the_worst_case_credits_follow_mode_subset_and_regenerations():
-    loop = Loop(
-        RegenerateRequest(
-            content=ORIGINAL, mode="deep", dimensions=("safety",), max_regenerations=2
-        )
-    )
-    # deep, one dimension: 1.0 an evaluation; three evaluations and two regenerations
-    assert loop.worst_case_credits() == Decimal("7.0")
-
-
-def test_the_worst_case_usd_is_every_evaluation_and_every_regeneration():
-    loop = Loop(
-        RegenerateRequest(content=ORIGINAL, max_regenerations=3),
-        eval_cost_usd=0.25,
-        regen_cost_usd=0.5,
-    )
-    assert loop.worst_case_usd() == 2.5
-
-
 # -- ranking -----------------------------------------------------------------------------
 
 

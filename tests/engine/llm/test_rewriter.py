@@ -3,6 +3,7 @@
 import pytest
 
 from regen.engine.dimensions import DIMENSIONS
+from regen.engine.estimate import estimate
 from regen.engine.evaluators.learned import LearnedEvaluator
 from regen.engine.llm import (
     CircuitBreaker,
@@ -15,6 +16,7 @@ from regen.engine.llm import (
 )
 from regen.engine.llm.rewriter import clean_rewrite
 from regen.engine.loop import run_loop
+from regen.engine.pricing import Prices
 from regen.engine.prompts import build_improvement_prompt
 from regen.engine.requests import parse_regenerate_request
 from regen.engine.types import EvalContext, RegenerationRequest, Regenerator
@@ -155,11 +157,12 @@ def test_the_loop_runs_on_the_llm_engines_and_accounts_every_call(fake_llm):
     request = parse_regenerate_request({"content": SEED, "mode": "deep", "max_regenerations": 2})
     # timeouts far from the latency: 16 threads share one GIL on a busy machine
     with make_client(fake_llm.base_url, read_timeout=5.0, total_deadline=10.0) as client:
-        loop = run_loop(request, evaluator=LLMEvaluator(client), regenerator=LLMRegenerator(client))
+        engines = {"evaluator": LLMEvaluator(client), "regenerator": LLMRegenerator(client)}
+        loop = run_loop(request, **engines)
     assert loop.status == "max_iterations_reached"
     assert len(loop.iterations) == 3
     assert fake_llm.hits == 3 * 8 + 2
     assert fake_llm.peak_in_flight == 8  # T29: each judge round is one fan-out of 8 calls
     assert loop.usage.llm_calls == 3 * 8 + 2
     assert loop.iterations[1].regeneration_model == "openai/gpt-4o-mini"
-    assert loop.worst_case_usd() >= loop.usage.cost_usd > 0
+    assert estimate(request, **engines, prices=Prices()).usd >= loop.usage.cost_usd > 0
