@@ -236,11 +236,6 @@ def caller_for_project(caller: Caller, project_id: str | None) -> Caller:
     return replace(caller, project=project)
 
 
-def estimate_worst_case_usd(request: RegenerateRequest) -> float:
-    """Price every evaluation and regeneration the request could run, in USD."""
-    return price(request).usd
-
-
 def safe_regenerate(*, caller: Caller, data: Any) -> dict[str, Any]:
     """Check, price, run and record an EvalGuard call; return its response body."""
     parsed = parse_request(data)
@@ -250,7 +245,8 @@ def safe_regenerate(*, caller: Caller, data: Any) -> dict[str, Any]:
         request = replace(request, domain=caller.project.domain)
     check_mode_allowed(caller.account.plan, request.mode)
     check_max_regenerations(caller.account.plan, request.max_regenerations)
-    estimate = estimate_worst_case_usd(request)
+    priced = price(request)
+    estimate = priced.usd
     if estimate > parsed.max_cost_usd + 1e-9:
         raise BudgetExceeded(
             f"The estimated worst case (${estimate:g}) exceeds maxCostUsd (${parsed.max_cost_usd:g}).",
@@ -263,6 +259,7 @@ def safe_regenerate(*, caller: Caller, data: Any) -> dict[str, Any]:
         kind=Run.Kind.EVALGUARD,
         render=lambda run, loop: response_body(run, loop, estimate=estimate),
         keep_history=parsed.record_history,
+        priced=priced,
     )
     return run.response
 

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from billing import ledger
 from billing.models import Account, APIKey, Project
+from regen.engine.estimate import Estimate
 from regen.engine.loop import Iteration as LoopIteration
 from regen.engine.loop import Loop, run_loop
 from regen.engine.report import (
@@ -105,10 +106,11 @@ def submit_run(
     request: RegenerateRequest,
     kind: str = Run.Kind.SAFE_REGENERATE,
     running: bool = False,
+    priced: Estimate | None = None,
 ) -> Run:
     """Hold the worst case and store the run, queued (or already running, for this
     process to run at once); raise InsufficientCredits if the balance is short."""
-    worst = price(request).credits  # an unknown model is a 400 here, before any hold
+    worst = (priced or price(request)).credits  # an unknown model is a 400, before any hold
     return open_run(caller=caller, request=request, hold=worst, kind=kind, running=running)
 
 
@@ -135,9 +137,21 @@ def execute_run(run_id: Any, *, progress: bool = False) -> Run:
     return _execute(run, progress=progress)
 
 
-def _execute(run: Run, *, progress: bool, render: Render | None = None, keep_history: bool = True) -> Run:
-    """Run the loop of a run this process owns, then store and settle it (or fail it)."""
-    request = RegenerateRequest.from_dict(run.request)
+def _execute(
+    run: Run,
+    *,
+    progress: bool,
+    render: Render | None = None,
+    keep_history: bool = True,
+    priced: Estimate | None = None,
+    request: RegenerateRequest | None = None,
+) -> Run:
+    """Run the loop of a run this process owns, then store and settle it (or fail it).
+
+    ``request`` is the parsed request when this process has it (a worker reads it back
+    from the run); the budget stop reads ``priced``, the estimate the hold was made from
+    (on a worker, made again the same way from the stored request)."""
+    request = request or RegenerateRequest.from_dict(run.request)
     on_iteration = (lambda loop, it: _store_progress(run, it)) if progress else None
     try:
         loop = run_loop(
@@ -146,7 +160,7 @@ def _execute(run: Run, *, progress: bool, render: Render | None = None, keep_his
             regenerator=get_regenerator(request.regeneration_model),
             prices=get_prices(),
             on_iteration=on_iteration,
-            priced=price(request),
+            priced=priced or price(request),
         )
     except Exception as error:
         logger.exception("run %s failed", run.id)
@@ -162,14 +176,18 @@ def run_safe_regenerate(
     kind: str = Run.Kind.SAFE_REGENERATE,
     render: Render | None = None,
     keep_history: bool = True,
+    priced: Estimate | None = None,
 ) -> Run:
     """Hold, run the whole loop, store and settle, in one call (the synchronous API).
 
     ``render`` writes the stored answer (the RAIL body by default); without
     ``keep_history`` the iterations keep their scores but not their texts or prompts.
     """
-    run = submit_run(caller=caller, request=request, kind=kind, running=True)
-    return _execute(run, progress=False, render=render, keep_history=keep_history)
+    priced = priced or price(request)
+    run = submit_run(caller=caller, request=request, kind=kind, running=True, priced=priced)
+    return _execute(
+        run, progress=False, render=render, keep_history=keep_history, priced=priced, request=request
+    )
 
 
 def iteration_row(run: Run, it: LoopIteration, *, keep_history: bool = True) -> Iteration:
@@ -352,12 +370,12 @@ def undo_step(run: Run, error: Exception, *, memo: str) -> None:
         Run.objects.filter(id=run.id).update(status=status, error=str(error)[:2000])
 
 
-def submit_async(*, caller: Caller, request: RegenerateRequest) -> Run:
+def submit_async(*, caller: Caller, request: RegenerateRequest, priced: Estimate | None = None) -> Run:
     """Hold and queue a run, then hand it to a worker once the transaction commits."""
     from regen.tasks import execute_run_task  # the task module imports this one
 
     with transaction.atomic():
-        run = submit_run(caller=caller, request=request)
+        run = submit_run(caller=caller, request=request, priced=priced)
         execute_run_task.delay_on_commit(str(run.id))
     return run
 

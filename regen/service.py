@@ -1,20 +1,23 @@
-"""What a safe-regenerate call does, for every interface (API, dashboard, tasks).
+"""What a safe-regenerate call does, for every interface (API, playground, tasks).
 
-``prepare`` applies the project's policy, validates, and checks the plan;
-``safe_regenerate`` then runs it the way the request asks: synchronously on the server,
-as an async job, as an external session, or as a dry run that only prices it.
+One check, one do: ``check_safe_regenerate`` applies the project's policy, validates the
+body (the delivery flags included), checks the plan and prices the worst case once;
+``do_safe_regenerate`` then runs it the way it asks: synchronously on the server, as an
+async job, as an external session, or as a dry run that only reports the price.
+``safe_regenerate`` is the two in turn, and the API view and the playground both call it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from billing import ledger
 from billing.plans import check_max_regenerations, check_mode_allowed
 from railsite.errors import RequestValidationError
 from regen import runs, sessions
+from regen.engine.estimate import Estimate
 from regen.engine.requests import RegenerateRequest, RequestInvalid, parse_regenerate_request
 from regen.engines import EXTERNAL, price
 from regen.errors import invalid_request
@@ -32,6 +35,18 @@ class Outcome:
     status: int
     body: dict[str, Any]
     run: Run | None = None
+
+
+Delivery = Literal["dry_run", "external", "async", "sync"]
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """A safe-regenerate call that passed every check: what to run, how, and its price."""
+
+    request: RegenerateRequest
+    delivery: Delivery
+    estimate: Estimate
 
 
 def _flag(data: Mapping[str, Any], name: str) -> bool:
@@ -54,6 +69,40 @@ def prepare(caller: Caller, data: Mapping[str, Any]) -> RegenerateRequest:
     check_mode_allowed(plan, request.mode)
     check_max_regenerations(plan, request.max_regenerations)
     return request
+
+
+def check_safe_regenerate(caller: Caller, data: Mapping[str, Any]) -> Checked:
+    """Check a safe-regenerate body for ``caller``: policy, fields, plan, and price."""
+    request = prepare(caller, data)
+    dry, queued = _flag(data, "dry_run"), _flag(data, "async")
+    delivery: Delivery = (
+        "dry_run" if dry
+        else "external" if request.regeneration_model == EXTERNAL
+        else "async" if queued
+        else "sync"
+    )
+    return Checked(request, delivery, price(request))
+
+
+def do_safe_regenerate(caller: Caller, checked: Checked) -> Outcome:
+    """Run a checked call the way it asks; raise the contract's errors."""
+    request, estimate = checked.request, checked.estimate
+    if checked.delivery == "dry_run":
+        return Outcome(200, dry_run(caller, estimate))
+    if checked.delivery == "external":
+        run = sessions.start_session(caller=caller, request=request)
+        return Outcome(200, run.response, run)
+    if checked.delivery == "async":
+        run = runs.submit_async(caller=caller, request=request, priced=estimate)
+        run.refresh_from_db()  # an eager worker may have finished it already
+        return Outcome(202, job_body(run), run)
+    run = runs.run_safe_regenerate(caller=caller, request=request, priced=estimate)
+    return Outcome(200, run.response, run)
+
+
+def safe_regenerate(*, caller: Caller, data: Mapping[str, Any]) -> Outcome:
+    """Check a safe-regenerate body, then run it: the API's and the playground's entry."""
+    return do_safe_regenerate(caller, check_safe_regenerate(caller, data))
 
 
 def job_body(run: Run) -> dict[str, Any]:
@@ -89,30 +138,13 @@ def job_body(run: Run) -> dict[str, Any]:
     return body
 
 
-def dry_run(caller: Caller, request: RegenerateRequest) -> dict[str, Any]:
-    """Price a request's worst case in credits and USD, without running or charging it."""
-    worst = price(request)
+def dry_run(caller: Caller, estimate: Estimate) -> dict[str, Any]:
+    """Report a request's worst case in credits and USD, without running or charging it."""
     available = ledger.available_of(caller.account)
     return {
         "dry_run": True,
-        "worst_case_credits": float(worst.credits),
-        "worst_case_usd": worst.usd,
+        "worst_case_credits": float(estimate.credits),
+        "worst_case_usd": estimate.usd,
         "credits_available": float(available),
-        "sufficient": available >= worst.credits,
+        "sufficient": available >= estimate.credits,
     }
-
-
-def safe_regenerate(*, caller: Caller, data: Mapping[str, Any]) -> Outcome:
-    """Run a safe-regenerate request the way it asks; raise the contract's errors."""
-    request = prepare(caller, data)
-    if _flag(data, "dry_run"):
-        return Outcome(200, dry_run(caller, request))
-    if request.regeneration_model == EXTERNAL:
-        run = sessions.start_session(caller=caller, request=request)
-        return Outcome(200, run.response, run)
-    if _flag(data, "async"):
-        run = runs.submit_async(caller=caller, request=request)
-        run.refresh_from_db()
-        return Outcome(202, job_body(run), run)
-    run = runs.run_safe_regenerate(caller=caller, request=request)
-    return Outcome(200, run.response, run)

@@ -26,15 +26,14 @@ def submit(request: HttpRequest, form: PlaygroundForm) -> tuple[Run | None, str]
         user=request.user,
     )
     try:
-        prepared = service.prepare(caller, form.body())
-        run = runs.submit_async(caller=caller, request=prepared)
+        # exactly what the API does with this body: the playground always queues the run
+        outcome = service.safe_regenerate(caller=caller, data={**form.body(), "async": True})
     except RequestValidationError as error:
         form.add_service_errors(error.message, error.extra.get("details"))
         return None, ""
     except ServiceError as error:  # insufficient credits, plan limits: a message, not a 500
         return None, error.message
-    run.refresh_from_db()  # an eager worker may have finished it already
-    return run, ""
+    return outcome.run, ""
 
 
 @member_required(ADMIN, REVIEWER)

@@ -265,3 +265,25 @@ def test_the_playground_page_runs_a_fixed_number_of_queries(
     client = login(alice)
     with django_assert_max_num_queries(9):
         assert client.get(URL).status_code == 200
+
+
+def test_the_playground_and_the_api_reach_the_same_check_with_the_same_body(
+    login, alice, project_a, api_a, monkeypatch
+):
+    from regen import service
+
+    seen = []
+    real = service.check_safe_regenerate
+
+    def spy(caller, data):
+        seen.append(dict(data))
+        return real(caller, data)
+
+    monkeypatch.setattr(service, "check_safe_regenerate", spy)
+    login(alice).post(URL, form_data(project_a), **HTMX)
+    (from_playground,) = seen
+    response = api_a.post("/railscore/v1/safe-regenerate", from_playground, format="json")
+
+    assert response.status_code == 202  # the playground's body asks for a queued run
+    assert seen == [from_playground, from_playground]
+    assert from_playground["async"] is True
