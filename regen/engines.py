@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from railsite.errors import RequestValidationError
+from railsite.errors import RequestValidationError, ServiceUnavailable
 from regen.engine.estimate import Estimate, estimate
 from regen.engine.evaluators.learned import LearnedEvaluator
 from regen.engine.evaluators.rules import RulesEvaluator
@@ -60,7 +60,8 @@ def llm_client() -> LLMClient:
     """Build the server's own LLM client (its URL is trusted: it is allow-listed)."""
     url = settings.RAIL_LLM_BASE_URL
     if not url:
-        raise RequestValidationError("The LLM engine is selected but RAIL_LLM_BASE_URL is not set.")
+        # the server's configuration, not the caller's request, is wrong: a 503, never a 400
+        raise ServiceUnavailable("The LLM engine is selected but RAIL_LLM_BASE_URL is not set.")
     allow = [urlsplit(url).hostname or "", *settings.RAIL_LLM_URL_ALLOWLIST]
     validate_base_url(url, allow_private=True, allowlist=allow)
     return LLMClient(
@@ -103,10 +104,28 @@ def get_evaluator() -> Evaluator:
     if settings.RAIL_EVALUATOR == "rules":
         return _rules_evaluator()
     if settings.RAIL_EVALUATOR not in EMBEDDED_EVALUATORS:
-        raise RequestValidationError(
+        raise ServiceUnavailable(
             f"The evaluator {settings.RAIL_EVALUATOR!r} is not available on this server."
         )
     return _embedded_evaluator()
+
+
+EVALUATORS = ("embedded", "learned", "rules", "llm")
+REGENERATORS = ("embedded", EmbeddedRegenerator.model, "llm")
+
+
+def configuration_problems() -> list[str]:
+    """Name what is wrong with the engine settings (checked at start: ``regen.checks``)."""
+    problems = []
+    if settings.RAIL_EVALUATOR not in EVALUATORS:
+        problems.append(f"RAIL_EVALUATOR={settings.RAIL_EVALUATOR!r}: use one of {', '.join(EVALUATORS)}.")
+    regenerator = settings.RAIL_REGENERATOR
+    if regenerator not in REGENERATORS and regenerator != server_model_name():
+        problems.append(f"RAIL_REGENERATOR={regenerator!r}: use embedded or llm.")
+    uses_llm = "llm" in (settings.RAIL_EVALUATOR, settings.RAIL_REGENERATOR)
+    if uses_llm and not settings.RAIL_LLM_BASE_URL:
+        problems.append("An LLM engine is selected but RAIL_LLM_BASE_URL is not set.")
+    return problems
 
 
 def server_model_name() -> str:
@@ -120,6 +139,10 @@ def get_regenerator(model: str) -> Regenerator:
         return _embedded_regenerator()
     if name == "llm" or (settings.RAIL_LLM_BASE_URL and name == server_model_name()):
         return _llm_regenerator()
+    if model == SERVER_REGENERATOR:  # the server's own setting names nothing it has
+        raise ServiceUnavailable(
+            f"The regenerator {settings.RAIL_REGENERATOR!r} is not available on this server."
+        )
     raise RequestValidationError(
         f"regeneration_model: {model!r} is not configured on this server; "
         f"use {SERVER_REGENERATOR!r} or {EXTERNAL!r}.",

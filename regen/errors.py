@@ -32,6 +32,29 @@ class RunNotFound(NotFound):
     default_message = "Run not found."
 
 
+class SessionNotFound(NotFound):
+    default_message = "Session not found."
+
+
+class SessionExpired(ServiceError):
+    status = 410
+    code = "SESSION_EXPIRED"
+    default_message = "Session expired. Please start a new safe-regenerate request."
+
+
+class SessionBusy(ServiceError):
+    status = 409
+    code = "SESSION_BUSY"
+    default_message = "Another continue call for this session is in progress; retry when it ends."
+
+
+class BudgetExceeded(ServiceError):
+    """The worst case of a call costs more USD than its ``maxCostUsd`` allows."""
+
+    status = 402
+    code = "BUDGET_EXCEEDED"
+
+
 def invalid_request(error: RequestInvalid) -> RequestValidationError:
     """Turn the engine's validation error into the contract's 400."""
     field, messages = error.field, error.details[error.field]

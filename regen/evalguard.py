@@ -41,7 +41,7 @@ from typing import Any
 
 from billing.models import Project
 from billing.plans import check_max_regenerations, check_mode_allowed
-from railsite.errors import NotFound, RequestValidationError, ServiceError
+from railsite.errors import NotFound, RequestValidationError
 from regen import runs
 from regen.engine.loop import Loop
 from regen.engine.requests import (
@@ -55,6 +55,7 @@ from regen.engine.requests import (
 from regen.engine.scoring import Evaluation
 from regen.engine.thresholds import Thresholds
 from regen.engines import EXTERNAL, SERVER_REGENERATOR, get_regenerator, price
+from regen.errors import BudgetExceeded
 from regen.models import Run
 from regen.runs import Caller
 
@@ -77,13 +78,6 @@ STOP_REASONS = {
     "no_improvement": "no_improvement",
     "budget_exhausted": "budget_exhausted",
 }
-
-
-class BudgetExceeded(ServiceError):
-    """The worst case of a call costs more USD than its ``maxCostUsd`` allows."""
-
-    status = 402
-    code = "BUDGET_EXCEEDED"
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,35 +17,25 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from railsite.errors import NotFound, RequestValidationError, ServiceError
+from railsite.errors import RequestValidationError
 from regen import runs
 from regen.engine.loop import Iteration, Loop, evaluate
 from regen.engine.pricing import Prices
 from regen.engine.requests import CONTENT_MAX, CONTENT_MIN, RegenerateRequest
 from regen.engine.types import ImprovementPrompt
 from regen.engines import get_evaluator, get_prices
-from regen.errors import CriticalContent, RegenerationFailed
+from regen.errors import (
+    CriticalContent,
+    RegenerationFailed,
+    SessionBusy,
+    SessionExpired,
+    SessionNotFound,
+)
 from regen.models import Run
 from regen.runs import Caller, enqueue_review, response_body
 
 SESSION_TTL = timedelta(minutes=15)
 EXTERNAL_MODEL = "external"
-
-
-class SessionNotFound(NotFound):
-    default_message = "Session not found."
-
-
-class SessionExpired(ServiceError):
-    status = 410
-    code = "SESSION_EXPIRED"
-    default_message = "Session expired. Please start a new safe-regenerate request."
-
-
-class SessionBusy(ServiceError):
-    status = 409
-    code = "SESSION_BUSY"
-    default_message = "Another continue call for this session is in progress; retry when it ends."
 
 
 def _prices() -> Prices:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from railsite.errors import RequestValidationError
+from railsite.errors import ServiceUnavailable
 from regen import engines
 from regen.engine.evaluators.learned import LearnedEvaluator
 from regen.engine.evaluators.rules import RulesEvaluator
@@ -38,9 +38,9 @@ def test_the_setting_selects_the_evaluator(settings, setting, kind):
     assert isinstance(engines.get_evaluator(), kind)
 
 
-def test_an_unknown_evaluator_is_refused(settings):
+def test_an_unknown_evaluator_is_the_servers_fault_not_the_callers(settings):
     settings.RAIL_EVALUATOR = "magic"
-    with pytest.raises(RequestValidationError, match="magic"):
+    with pytest.raises(ServiceUnavailable, match="magic"):
         engines.get_evaluator()
 
 
