@@ -39,6 +39,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from billing.errors import InsufficientTier
 from billing.models import Project
 from billing.plans import check_max_regenerations, check_mode_allowed
 from railsite.errors import NotFound, RequestValidationError
@@ -230,6 +231,19 @@ def caller_for_project(caller: Caller, project_id: str | None) -> Caller:
     return replace(caller, project=project)
 
 
+def _within_plan(caller: Caller, request: RegenerateRequest) -> None:
+    """Check the plan allows the call, as a 400 naming the field: EvalGuard documents 400,
+    401, 402 and 429, not the RAIL API's 403 ``INSUFFICIENT_TIER``."""
+    plan = caller.account.plan
+    field = "scorerSet"
+    try:
+        check_mode_allowed(plan, request.mode)
+        field = "maxIterations"
+        check_max_regenerations(plan, request.max_regenerations)
+    except InsufficientTier as error:
+        raise RequestValidationError(f"{field}: {error.message}", details={field: [error.message]}) from error
+
+
 def safe_regenerate(*, caller: Caller, data: Any) -> dict[str, Any]:
     """Check, price, run and record an EvalGuard call; return its response body."""
     parsed = parse_request(data)
@@ -237,8 +251,7 @@ def safe_regenerate(*, caller: Caller, data: Any) -> dict[str, Any]:
     request = parsed.regenerate
     if caller.project is not None and caller.project.domain:
         request = replace(request, domain=caller.project.domain)
-    check_mode_allowed(caller.account.plan, request.mode)
-    check_max_regenerations(caller.account.plan, request.max_regenerations)
+    _within_plan(caller, request)
     priced = price(request)
     estimate = priced.usd
     if estimate > parsed.max_cost_usd + 1e-9:

@@ -15,7 +15,14 @@ from rest_framework import serializers
 
 from billing.serializers import ErrorSerializer
 from regen.engine.dimensions import DIMENSIONS
-from regen.engine.requests import CONTENT_MAX, CONTENT_MIN, ON_FAILURE, POLICY_HINT_MAX
+from regen.engine.requests import (
+    CONTENT_MAX,
+    CONTENT_MIN,
+    CONTEXT_MAX,
+    EVAL_CONTEXT_MAX,
+    ON_FAILURE,
+    POLICY_HINT_MAX,
+)
 from regen.engine.types import DOMAINS, USECASES
 from regen.models import Iteration, ReviewItem, Run
 
@@ -168,7 +175,7 @@ class _ScoredTextSerializer(serializers.Serializer):
     )
     dimensions = _dimensions_field()
     weights = WeightsField(required=False, allow_null=True)
-    context = _optional(serializers.CharField, max_length=1_000, allow_blank=True)
+    context = _optional(serializers.CharField, max_length=CONTEXT_MAX, allow_blank=True)
     domain = _optional(serializers.ChoiceField, choices=DOMAINS)
     usecase = _optional(serializers.ChoiceField, choices=USECASES)
     prompt = _optional(serializers.CharField, max_length=10_000, allow_blank=True)
@@ -186,6 +193,12 @@ class _ScoredTextSerializer(serializers.Serializer):
 
 class EvalRequestSerializer(_ScoredTextSerializer):
     mode = _optional(serializers.ChoiceField, choices=["basic", "deep", "auto"])
+    context = _optional(
+        serializers.CharField,
+        max_length=EVAL_CONTEXT_MAX,
+        allow_blank=True,
+        help_text="Up to 120,000 characters here (the SDK's RAILSession sends recent turns).",
+    )
     include_explanations = _optional(serializers.BooleanField)
     include_issues = _optional(serializers.BooleanField)
     include_suggestions = _optional(serializers.BooleanField)

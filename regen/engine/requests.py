@@ -17,6 +17,10 @@ from .types import DOMAINS, USECASES, EvalContext, Mode
 
 CONTENT_MIN, CONTENT_MAX = 10, 10_000
 CONTEXT_MAX = 1_000
+"""The seed's limit on ``context`` for safe-regenerate."""
+EVAL_CONTEXT_MAX = 120_000
+"""``/eval``'s limit on ``context``: the SDK's ``RAILSession`` sends its last five turns
+(each up to a content and a prompt) as context, and its middleware and wrappers do too."""
 PROMPT_MAX = 10_000
 POLICY_HINT_MAX = 2_000
 MAX_REGENERATIONS = (1, 5)
@@ -443,7 +447,7 @@ def parse_eval_request(
         mode=_choice(data, "mode", ("basic", "deep", "auto"), "basic", errors),
         dimensions=parse_dimensions(data, errors),
         weights=parse_weights(data.get("weights"), errors),
-        context=_text(data, ("context",), CONTEXT_MAX, errors),
+        context=_text(data, ("context",), EVAL_CONTEXT_MAX, errors),
         domain=_choice(data, "domain", DOMAINS, "general", errors),
         usecase=_choice(data, "usecase", USECASES, "general", errors),
         prompt=_text(data, ("prompt", "user_query"), PROMPT_MAX, errors),

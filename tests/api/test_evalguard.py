@@ -208,10 +208,12 @@ def test_up_to_ten_iterations_are_allowed_when_the_plan_allows_them(
     assert hold.amount == Decimal("31.00")  # 11 evaluations + 10 regenerations
 
 
-def test_more_iterations_than_the_plan_allows_is_a_403(api_a, account_a):
+def test_more_iterations_than_the_plan_allows_is_a_400_naming_the_plans_cap(api_a, account_a):
+    # EvalGuard documents 400, 401, 402 and 429, not the RAIL API's 403 (issue 10)
     response = _post(api_a, maxIterations=6)
-    assert response.status_code == 403
-    assert response.json()["code"] == "INSUFFICIENT_TIER"
+    assert response.status_code == 400
+    assert response.json()["code"] == "VALIDATION_ERROR"
+    assert "at most 5" in response.json()["details"]["maxIterations"][0]
     assert not Run.objects.exists()
 
 
@@ -219,8 +221,8 @@ def test_the_deep_scorer_set_needs_a_plan_that_includes_deep_mode(api_a, account
     account_a.plan = default_plan("free")
     account_a.save()
     response = _post(api_a, scorerSet="deep")
-    assert response.status_code == 403
-    assert response.json()["code"] == "INSUFFICIENT_TIER"
+    assert response.status_code == 400
+    assert set(response.json()["details"]) == {"scorerSet"}
 
 
 def test_critical_content_is_the_rail_422_with_a_review_item(api_a, account_a):
