@@ -48,6 +48,15 @@ class SessionBusy(ServiceError):
     default_message = "Another continue call for this session is in progress; retry when it ends."
 
 
+class NotImplementedByServer(ServiceError):
+    """A RAIL API feature the official SDKs call that this server does not offer (501).
+
+    The SDKs map 501 to ``NotImplementedByServerError``, which their examples catch."""
+
+    status = 501
+    code = "NOT_IMPLEMENTED"
+
+
 class BudgetExceeded(ServiceError):
     """The worst case of a call costs more USD than its ``maxCostUsd`` allows."""
 

@@ -264,6 +264,32 @@ class ContinueRequestSerializer(StrictSerializer):
     regenerated_content = _RegeneratedContentField(max_length=CONTENT_MAX, trim_whitespace=False)
 
 
+class AgentInjectionRequestSerializer(serializers.Serializer):
+    content = StrictCharField(min_length=1, max_length=CONTENT_MAX, trim_whitespace=False)
+    content_source = StrictCharField(max_length=200, required=False, help_text="e.g. web_search_result")
+    agent_context = serializers.DictField(required=False)
+
+
+class ToolResultSerializer(serializers.Serializer):
+    raw = StrictCharField(
+        max_length=CONTENT_MAX, required=False, trim_whitespace=False, help_text="The tool's text output."
+    )
+    data = serializers.JSONField(required=False, help_text="The tool's structured output.")
+    format = serializers.ChoiceField(["text", "json"], required=False)
+
+
+class AgentToolResultRequestSerializer(serializers.Serializer):
+    tool_name = StrictCharField(min_length=1, max_length=200)
+    tool_result = ToolResultSerializer(help_text="raw (text) or data (JSON); one is required.")
+    tool_params = serializers.DictField(required=False)
+    checks = serializers.ListField(
+        child=serializers.ChoiceField(["pii", "prompt_injection", "rail_score"]),
+        required=False,
+        min_length=1,
+    )
+    agent_context = serializers.DictField(required=False)
+
+
 class DecisionSerializer(StrictSerializer):
     decision = serializers.ChoiceField(["approve", "reject", "rewrite"])
     reason = StrictCharField(max_length=5_000)

@@ -1,6 +1,6 @@
 """The RAIL-compatible endpoints and our own, under one flat list."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from regen.api import evalguard, views
 
@@ -18,5 +18,13 @@ urlpatterns = [
     path("railscore/v1/review-items", views.ReviewListView.as_view(), name="api-review-items"),
     path("railscore/v1/review-items/<str:item_id>", views.ReviewDetailView.as_view(), name="api-review-item"),
     path("railscore/v1/review-items/<str:item_id>/decision", views.ReviewDecisionView.as_view(), name="api-review-decision"),
+    path("railscore/v1/agent/prompt-injection", views.AgentInjectionView.as_view(), name="api-agent-injection"),
+    path("railscore/v1/agent/tool-result", views.AgentToolResultView.as_view(), name="api-agent-tool-result"),
+    # the SDKs' other compliance and agent calls: a 501 the SDK raises as NotImplementedByServerError
+    re_path(
+        r"^railscore/v1/(?P<feature>compliance|agent)(?:/.*)?$",
+        views.NotOfferedView.as_view(),
+        name="api-not-offered",
+    ),
     path("api/v1/evals/safe-regenerate", evalguard.EvalGuardSafeRegenerateView.as_view(), name="api-evalguard-safe-regenerate"),
 ]

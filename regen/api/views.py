@@ -15,10 +15,10 @@ from rest_framework.views import APIView
 from billing.authentication import APIKeyMixin
 from railsite.errors import RequestValidationError, ServiceUnavailable
 from railsite.params import read_filters
-from regen import evals, introspection, reviews, service, sessions
+from regen import agent, evals, introspection, reviews, service, sessions
 from regen.api import serializers as s
 from regen.engine.types import DOMAINS
-from regen.errors import RunNotFound
+from regen.errors import NotImplementedByServer, RunNotFound
 from regen.idempotency import idempotent
 from regen.models import ReviewItem, Run
 from regen.runs import Caller
@@ -38,6 +38,37 @@ def caller_of(request: Request) -> Caller:
 
 def _body(request: Request) -> Any:
     return request.data
+
+
+class AgentInjectionView(APIKeyMixin, APIView):
+    @extend_schema(request=s.AgentInjectionRequestSerializer, responses=s.responses(200, 400, 402), tags=["agent"])
+    @idempotent
+    def post(self, request: Request) -> Response:
+        s.AgentInjectionRequestSerializer(data=_body(request)).is_valid(raise_exception=True)
+        return Response(agent.check_injection(caller=caller_of(request), data=_body(request)))
+
+
+class AgentToolResultView(APIKeyMixin, APIView):
+    @extend_schema(request=s.AgentToolResultRequestSerializer, responses=s.responses(200, 400, 402), tags=["agent"])
+    @idempotent
+    def post(self, request: Request) -> Response:
+        s.AgentToolResultRequestSerializer(data=_body(request)).is_valid(raise_exception=True)
+        return Response(agent.tool_result(caller=caller_of(request), data=_body(request)))
+
+
+@extend_schema(exclude=True)  # not part of the contract this server serves
+class NotOfferedView(APIKeyMixin, APIView):
+    """The RAIL API's compliance and agent features this server does not offer: 501 in the
+    contract's error shape, after the key is checked, and nothing charged."""
+
+    def _refuse(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        feature = kwargs.get("feature", "This feature")
+        raise NotImplementedByServer(
+            f"{request.path} is not offered by this server ({feature} features are not "
+            "implemented); use /railscore/v1/eval or /railscore/v1/safe-regenerate."
+        )
+
+    get = post = put = patch = delete = _refuse
 
 
 class HealthView(APIView):

@@ -17,6 +17,8 @@ class Prices:
     basic_eval_per_dimension: Decimal = Decimal("0.3")
     deep_eval_single_dimension: Decimal = Decimal("1.0")
     deep_eval_per_dimension: Decimal = Decimal("2.0")
+    agent_scan: Decimal = Decimal("0.5")
+    """One agent guard scan (prompt injection, or a tool result's PII and injection)."""
 
     def evaluation(self, mode: str, dimension_count: int = len(DIMENSIONS)) -> Decimal:
         """Price one evaluation of ``dimension_count`` dimensions (0 means all).

@@ -226,7 +226,24 @@ def _decision(body: dict[str, Any], turn: int) -> dict[str, Any]:
     return body
 
 
+def _agent_injection(body: dict[str, Any], turn: int) -> dict[str, Any]:
+    body["content"] = _text(body.get("content"), turn)
+    return body
+
+
+def _agent_tool_result(body: dict[str, Any], turn: int) -> dict[str, Any]:
+    result = body.get("tool_result") if isinstance(body.get("tool_result"), dict) else {}
+    if "data" not in result or turn % 2 == 0:
+        result["raw"] = _text(result.get("raw"), turn)
+    body["tool_result"] = result
+    if not str(body.get("tool_name", "")).strip():
+        body["tool_name"] = "web_search"
+    return body
+
+
 REPAIRS = {
+    "/railscore/v1/agent/prompt-injection": _agent_injection,
+    "/railscore/v1/agent/tool-result": _agent_tool_result,
     EVAL: _eval,
     SAFE_REGENERATE: _safe_regenerate,
     EVALGUARD: _evalguard,

@@ -8,6 +8,7 @@ third turn that is far more than the seed's 1,000 characters for safe-regenerate
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -39,7 +40,10 @@ def test_a_rail_session_of_20_turns_evaluates_every_turn(live_server):
             contexts = [session._build_context("next")]  # what the 21st turn would send
         return results + contexts
 
-    *results, next_context = asyncio.run(converse())
+    # a thread of its own: the browser tests' sync Playwright keeps an event loop running
+    # in the main thread, where asyncio.run refuses to start another
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        *results, next_context = pool.submit(asyncio.run, converse()).result()
 
     assert len(results) == 20
     assert all(result.score >= 7.0 for result in results)
