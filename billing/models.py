@@ -337,3 +337,18 @@ class LedgerEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise TypeError("Ledger entries are append-only.")
+
+
+class RateCounter(models.Model):
+    """A rate-limit window's count, when the cache cannot count atomically (no Redis).
+
+    ``billing.ratelimit`` is the only writer: one atomic upsert per request, so every
+    worker and node sharing the database shares the count.
+    """
+
+    name = models.CharField(max_length=80, primary_key=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.FloatField(help_text="Unix seconds after which the row may go.")
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.count}"

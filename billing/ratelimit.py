@@ -1,10 +1,11 @@
-"""Per-key rate limits (SPEC 5): fixed per-minute and per-UTC-day windows on the cache.
+"""Per-key rate limits (SPEC 5): fixed per-minute and per-UTC-day windows, shared.
 
-Counters live in the shared cache (Redis in production, via ``CACHE_URL``), where
-``incr`` is one atomic ``INCR``: of 30 simultaneous requests against a limit of 10,
-exactly 10 get a count within the limit, whatever the number of web nodes. (With the
-default local-memory cache the count is exact per process only.) DRF's own throttles
-read, then write, a list of timestamps, so they let bursts through: not used here.
+With Redis (``CACHE_URL=redis://...``) counters live in the cache, where ``incr`` is
+one atomic ``INCR``. Without it (the embedded default, whose cache is the database
+table ``railsite_cache``) they live in ``billing.RateCounter`` and each request is one
+atomic upsert. Either way every worker and node counts together: of 30 simultaneous
+requests against a limit of 10, exactly 10 get a count within the limit. DRF's own
+throttles read, then write, a list of timestamps, so they let bursts through: not used.
 
 A request counts against the minute window first; one refused there does not count
 against the day. If the cache is unreachable the request is let through and logged:
@@ -19,11 +20,12 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.db import connection, transaction
 from rest_framework.throttling import BaseThrottle
 
 from billing.errors import RateLimitExceeded
-from billing.models import APIKey
+from billing.models import APIKey, RateCounter
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +93,9 @@ def check_rate_limit(key: APIKey, now: float | None = None) -> RateLimitState:
 
 
 def _hit(counter: str, *, timeout: int) -> int:
-    """Add one to a counter, creating it with its expiry; 0 if the cache is down."""
+    """Add one to a counter, creating it with its expiry; 0 if the store is down."""
+    if not _atomic_cache():
+        return _db_hit(counter, timeout=timeout)
     try:
         try:
             return int(cache.incr(counter))
@@ -101,6 +105,41 @@ def _hit(counter: str, *, timeout: int) -> int:
             return int(cache.incr(counter))  # another request created it meanwhile
     except Exception:
         logger.exception("rate-limit cache unavailable; letting the request through")
+        return 0
+
+
+def _atomic_cache() -> bool:
+    """Tell whether the cache counts atomically across processes (Redis does)."""
+    return type(caches["default"]).__name__ == "RedisCache"  # ``cache`` is only a proxy
+
+
+_UPSERT = """
+INSERT INTO billing_ratecounter (name, count, expires_at) VALUES (%s, 1, %s)
+ON CONFLICT (name) DO UPDATE SET
+    count = CASE WHEN billing_ratecounter.expires_at < %s THEN 1
+                 ELSE billing_ratecounter.count + 1 END,
+    expires_at = CASE WHEN billing_ratecounter.expires_at < %s THEN excluded.expires_at
+                      ELSE billing_ratecounter.expires_at END
+RETURNING count
+"""
+
+
+def _db_hit(counter: str, *, timeout: int) -> int:
+    """Count one request in the database: one atomic upsert (PostgreSQL, SQLite 3.35+).
+
+    Opening a window also deletes the key's expired windows, so rows stay few.
+    """
+    now = clock()
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(_UPSERT, [counter, now + timeout, now, now])
+            count = int(cursor.fetchone()[0])
+            if count == 1:
+                prefix = counter.rsplit(":", 2)[0] + ":"
+                RateCounter.objects.filter(name__startswith=prefix, expires_at__lt=now).delete()
+        return count
+    except Exception:
+        logger.exception("rate-limit counter unavailable; letting the request through")
         return 0
 
 

@@ -1,7 +1,7 @@
 """railsite settings: one file, read from the environment (see the README's table).
 
-With no environment at all it runs on SQLite, eager Celery, a local-memory cache and
-the embedded engines, so ``make run`` works on a bare machine.
+With no environment at all it runs on SQLite, eager Celery, a database cache (shared by
+every worker) and the embedded engines, so ``make run`` works on a bare machine.
 """
 
 from decimal import Decimal
@@ -81,8 +81,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Cache: local memory by default; CACHE_URL=redis://... for shared rate limits.
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://railsite")}
+# Cache: the database by default (table railsite_cache, made by `manage.py
+# createcachetable`), so every worker shares cached evaluations; CACHE_URL=redis://...
+# in production. Rate limits count in Redis, or atomically in the database without it.
+CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://railsite_cache")}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -56,6 +56,20 @@ def test_a_free_key_gets_ten_requests_a_minute_with_headers_counting_down(free_k
     assert LedgerEntry.objects.count() == entries
 
 
+def test_a_database_counter_opens_a_new_window_and_prunes_the_old_one(free_key, clock, monkeypatch):
+    from billing.models import RateCounter
+
+    monkeypatch.setattr(ratelimit, "_atomic_cache", lambda: False)
+    for _ in range(10):
+        ratelimit.check_rate_limit(free_key)
+    with pytest.raises(RateLimitExceeded):
+        ratelimit.check_rate_limit(free_key)
+    clock.now += 60 + ratelimit.EXPIRY_MARGIN + 1  # the minute's row has expired
+    assert ratelimit.check_rate_limit(free_key).window == 60
+    minutes = RateCounter.objects.filter(name__startswith=f"rl:{free_key.prefix}:60:")
+    assert [row.count for row in minutes] == [1]
+
+
 def test_the_next_minute_opens_a_new_window(free_key, clock):
     for _ in range(10):
         ratelimit.check_rate_limit(free_key)
@@ -110,13 +124,24 @@ def test_a_broken_cache_lets_requests_through(free_key, clock, monkeypatch):
     def broken(*args, **kwargs):
         raise ConnectionError("cache down")
 
+    monkeypatch.setattr(ratelimit, "_atomic_cache", lambda: True)  # count in the cache
     monkeypatch.setattr(cache, "incr", broken)
     assert ratelimit.check_rate_limit(free_key).remaining == 10
 
 
+@pytest.fixture(params=["cache", "database"])
+def counter_store(request, monkeypatch):
+    """Count in the cache (Redis in CI) or in the database (the embedded default)."""
+    if request.param == "database":
+        monkeypatch.setattr(ratelimit, "_atomic_cache", lambda: False)
+    elif not ratelimit._atomic_cache():
+        pytest.skip("no Redis cache configured (CACHE_URL)")
+    return request.param
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor == "sqlite", reason="30 threads need a server database")
-def test_thirty_concurrent_requests_from_one_key_let_exactly_ten_through(clock):
+def test_thirty_concurrent_requests_from_one_key_let_exactly_ten_through(clock, counter_store):
     key, other = key_on(default_plan("free")), key_on(default_plan("free"))
     start = threading.Barrier(30)
 

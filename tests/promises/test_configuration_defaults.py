@@ -96,7 +96,7 @@ DOCUMENTED = {
     "CSRF_TRUSTED_ORIGINS": [],
     "DATABASE_ENGINE": "django.db.backends.sqlite3",
     "DATABASE_NAME": "db.sqlite3",
-    "CACHE_BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "CACHE_BACKEND": "django.core.cache.backends.db.DatabaseCache",
     "CELERY_TASK_ALWAYS_EAGER": True,
     "CELERY_VISIBILITY_TIMEOUT": 3600,
     "RAIL_EVALUATOR": "embedded",
