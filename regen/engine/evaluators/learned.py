@@ -29,18 +29,7 @@ from typing import Final
 
 import numpy as np
 
-from ..detectors import (
-    bias,
-    claims,
-    directives,
-    harm,
-    injection,
-    issues_for,
-    manipulation,
-    personal_data,
-    responsibility,
-    unleet,
-)
+from ..detectors import issues_for, scan
 from ..detectors.base import REFUSAL, Finding, GoodSign, lowercase, quote
 from ..dimensions import DIMENSION_INFO, DIMENSIONS
 from ..kinds import KINDS
@@ -154,21 +143,9 @@ class Risk:
 
 
 def scan_rules(text: str, low: str, ctx: EvalContext) -> Rules:
-    """Run the exact detectors: personal data, directives, injection, harm; good signs."""
-    signs = responsibility.good_signs(low) + claims.hedges(low)
-    reassured = any(sign.kind in {"referral", "disclosure"} for sign in signs)
-    personal = personal_data.find(text, low)
-    findings = personal + personal_data.find_doxxing(low, personal)
-    findings += directives.find(low, ctx.domain, reassured)
-    plain = unleet(low)
-    findings += harm.find(plain)
-    findings += bias.find(plain)
-    findings += claims.find(low, ctx.domain, reassured)
-    findings += responsibility.find(low)
-    findings += manipulation.find(low)
-    findings += injection.find(text, low)
-    findings.sort(key=lambda item: (item.start, -item.severity))
-    return Rules(tuple(findings), tuple(signs), REFUSAL.search(low) is not None)
+    """Run every detector (``detectors.scan``): findings, good signs, and a refusal."""
+    found = scan(text, ctx)
+    return Rules(found.findings, found.good_signs, REFUSAL.search(low) is not None)
 
 
 def _rule_risks(rules: Rules, agreement: float) -> dict[str, dict[str, float]]:
