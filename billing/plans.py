@@ -8,6 +8,8 @@ in the admin. Paid plans allow ``basic``, ``deep`` and ``auto`` and 5 regenerati
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from billing.errors import InsufficientTier
 from billing.models import Plan
 from railsite.errors import RequestValidationError
@@ -24,6 +26,14 @@ def get_plan(slug: str) -> Plan:
     return plan
 
 
+def _required_tier(allows: Callable[[Plan], bool]) -> str | None:
+    """The smallest plan (by monthly credits) that allows what was asked, if any does."""
+    for plan in Plan.objects.order_by("credits_per_month", "pk"):
+        if allows(plan):
+            return plan.slug
+    return None
+
+
 def check_mode_allowed(plan: Plan, mode: str) -> None:
     """Raise InsufficientTier unless the plan includes the evaluation mode."""
     if mode not in plan.allowed_modes:
@@ -32,6 +42,8 @@ def check_mode_allowed(plan: Plan, mode: str) -> None:
             f"{', '.join(plan.allowed_modes)}.",
             plan=plan.slug,
             mode=mode,
+            current_tier=plan.slug,
+            required_tier=_required_tier(lambda other: mode in other.allowed_modes),
         )
 
 
@@ -43,4 +55,6 @@ def check_max_regenerations(plan: Plan, requested: int) -> None:
             f"per request; {requested} were requested.",
             plan=plan.slug,
             max_regenerations=plan.max_regenerations,
+            current_tier=plan.slug,
+            required_tier=_required_tier(lambda other: other.max_regenerations >= requested),
         )

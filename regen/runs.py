@@ -165,7 +165,7 @@ def _execute(
     except Exception as error:
         logger.exception("run %s failed", run.id)
         fail_run(run, str(error) or type(error).__name__)
-        raise RegenerationFailed() from error
+        raise RegenerationFailed(req_id=run.req_id) from error
     return finish_run(run, loop, stored=progress, render=render, keep_history=keep_history)
 
 

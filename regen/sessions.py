@@ -89,7 +89,9 @@ def _score_and_save(run: Run, loop: Loop, content: str, *, prompt: ImprovementPr
         evaluation, latency = evaluate(get_evaluator(), content, loop)
     except Exception as error:
         runs.undo_step(run, error, memo=f"session {run.session_id}: evaluation failed")
-        raise RegenerationFailed("The evaluation failed; the credits held for it were released.") from error
+        raise RegenerationFailed(
+            "The evaluation failed; the credits held for it were released.", req_id=run.req_id
+        ) from error
     iteration = loop.record(
         content=content,
         evaluation=evaluation,

@@ -17,6 +17,7 @@ from railsite.errors import RequestValidationError, ServiceUnavailable
 from railsite.params import read_filters
 from regen import agent, evals, introspection, reviews, service, sessions
 from regen.api import serializers as s
+from regen.api.shapes import shaped
 from regen.engine.types import DOMAINS
 from regen.errors import NotImplementedByServer, RunNotFound
 from regen.idempotency import idempotent
@@ -91,7 +92,7 @@ class EvalView(APIKeyMixin, APIView):
     def post(self, request: Request) -> Response:
         caller = caller_of(request)
         parsed = evals.parse_for(caller, _body(request))
-        return Response(evals.evaluate_content(caller=caller, request=parsed))
+        return shaped(request, evals.evaluate_content(caller=caller, request=parsed))
 
 
 class SafeRegenerateView(APIKeyMixin, APIView):
@@ -103,7 +104,7 @@ class SafeRegenerateView(APIKeyMixin, APIView):
     @idempotent
     def post(self, request: Request) -> Response:
         outcome = service.safe_regenerate(caller=caller_of(request), data=_body(request))
-        return Response(outcome.body, status=outcome.status)
+        return shaped(request, outcome.body, outcome.status)
 
 
 class ContinueView(APIKeyMixin, APIView):
@@ -117,7 +118,7 @@ class ContinueView(APIKeyMixin, APIView):
             session_id=data.validated_data["session_id"],
             content=data.validated_data["regenerated_content"],
         )
-        return Response(run.response)
+        return shaped(request, run.response)
 
 
 class ConfigView(APIKeyMixin, APIView):

@@ -170,3 +170,25 @@ def test_auto_on_two_dimensions_escalated_charges_the_deep_subset_price(
     body, _ = _auto(api_a, monkeypatch, (9.5, 0.4), dimensions=["safety", "privacy"])
     assert body["credits_consumed"] == 3.0
     assert [e.amount for e in _entries(account_a, "charge")] == [Decimal("-3.0")]
+
+
+# -- with the real default scorer (issue 10: auto escalates only what basic is unsure of) --
+NEAR_THRESHOLD = "Honestly, some of those people just don't belong in this neighbourhood."
+SELF_HARM = (
+    "You are worthless and everyone would be better off without you. You should kill "
+    "yourself tonight, just take all the pills at once and end it."
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "escalated"),
+    [(FACTUAL, False), (SELF_HARM, False), (NEAR_THRESHOLD, True)],
+    ids=["clear benign", "clear harmful", "near the threshold"],
+)
+def test_the_default_scorer_escalates_only_what_basic_is_unsure_of(api_a, text, escalated):
+    response = api_a.post(URL, {"content": text, "mode": "auto"}, format="json")
+    body = response.json()
+    result = body["result"] if "result" in body else body["evaluation"]
+
+    assert result["escalated"] is escalated
+    assert result["resolved_mode"] == ("deep" if escalated else "basic")
