@@ -99,8 +99,7 @@ def evaluate_content(*, caller: Caller, request: EvalRequest) -> dict[str, Any]:
     req_id = str(uuid.uuid4())
     cached = evalcache.get(account_id=caller.account.pk, request=request, req_id=req_id)
     if cached is not None:
-        _enforce(caller, cached)
-        return cached
+        return _enforce(caller, request, cached)
     prices = get_prices()
     count = len(request.dimensions)
     worst = prices.evaluation("deep" if request.mode in ("deep", "auto") else "basic", count)
@@ -133,14 +132,37 @@ def evaluate_content(*, caller: Caller, request: EvalRequest) -> dict[str, Any]:
         "credits_consumed": float(used),
     }
     evalcache.put(account_id=caller.account.pk, request=request, body=body, resolved_mode=resolved)
-    _enforce(caller, body)
-    return body
+    return _enforce(caller, request, body)
 
 
-def _enforce(caller: Caller, body: dict[str, Any]) -> None:
-    """Block a failing evaluation when the project's policy enforces ``block``."""
+def policy_outcome(caller: Caller, request: EvalRequest, body: dict[str, Any]) -> dict[str, Any]:
+    """Say what the project's policy makes of this evaluation (RAIL's applications).
+
+    ``enforcement`` is the project's (``log_only`` without a project); ``enforced`` is
+    true only when the project enforces (not ``monitor``) and the text fails; in monitor
+    mode ``would_enforce`` still says what enforcing would have done. ``regenerate`` is
+    reported here, and done by ``/safe-regenerate``: an eval never rewrites.
+    """
     project = caller.project
-    if project is None or body["result"]["thresholds_met"]["all_passed"]:
-        return
-    if project.enforcing and project.enforcement == project.Enforcement.BLOCK:
+    passed = bool(body["result"]["thresholds_met"]["all_passed"])
+    enforcement = project.enforcement if project is not None else "log_only"
+    acts = not passed and enforcement != "log_only"
+    return {
+        "enforcement": enforcement,
+        "mode": project.enforcement_mode if project is not None else "monitor",
+        "threshold": request.thresholds.overall_score,
+        "score": body["result"]["rail_score"]["score"],
+        "passed": passed,
+        "would_enforce": acts,
+        "enforced": acts and project is not None and project.enforcing,
+    }
+
+
+def _enforce(caller: Caller, request: EvalRequest, body: dict[str, Any]) -> dict[str, Any]:
+    """Add the policy outcome (not cached: the policy may change); block a failing
+    evaluation when the project enforces ``block``."""
+    outcome = policy_outcome(caller, request, body)
+    body = {**body, "policy_outcome": outcome}
+    if outcome["enforced"] and outcome["enforcement"] == "block":
         raise PolicyBlocked(body)
+    return body

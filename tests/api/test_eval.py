@@ -94,3 +94,48 @@ def test_a_failed_evaluation_releases_its_hold(api_a, account_a, monkeypatch):
     assert response.json()["code"] == "EVALUATION_FAILED"
     assert ledger.available_of(account_a) == before
     assert LedgerEntry.objects.filter(kind="release").count() == 1
+
+
+# -- policy_outcome on every answer (issue 10) -------------------------------------------
+def _policy(project, enforcement, mode):
+    project.enforcement, project.enforcement_mode = enforcement, mode
+    project.save()
+
+
+def test_every_eval_says_what_the_policy_makes_of_it(api_a):
+    body = api_a.post("/railscore/v1/eval", {"content": FACTUAL}, format="json").json()
+
+    assert body["policy_outcome"] == {
+        "enforcement": "log_only",
+        "mode": "monitor",
+        "threshold": 7.0,
+        "score": body["result"]["rail_score"]["score"],
+        "passed": True,
+        "would_enforce": False,
+        "enforced": False,
+    }
+
+
+def test_in_monitor_mode_a_failing_eval_says_what_block_would_have_done(api_a, key_a):
+    _policy(key_a.project, "block", "monitor")
+    response = api_a.post("/railscore/v1/eval", {"content": HIRING}, format="json")
+
+    assert response.status_code == 200
+    outcome = response.json()["policy_outcome"]
+    assert (outcome["passed"], outcome["would_enforce"], outcome["enforced"]) == (False, True, False)
+
+
+def test_an_enforced_block_is_a_422_carrying_the_outcome(api_a, key_a):
+    _policy(key_a.project, "block", "enforce")
+    response = api_a.post("/railscore/v1/eval", {"content": HIRING}, format="json")
+
+    assert response.status_code == 422
+    assert response.json()["policy_outcome"]["enforced"] is True
+
+
+def test_a_cached_answer_follows_the_policy_of_the_moment(api_a, key_a):
+    api_a.post("/railscore/v1/eval", {"content": HIRING}, format="json")
+    _policy(key_a.project, "block", "enforce")
+    response = api_a.post("/railscore/v1/eval", {"content": HIRING}, format="json")
+
+    assert response.status_code == 422

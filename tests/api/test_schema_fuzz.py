@@ -23,7 +23,9 @@ at most 5% rate-limited answers. The table of answers is printed at the end of t
 from __future__ import annotations
 
 import copy
+import importlib
 import os
+import pkgutil
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -299,7 +301,26 @@ class Workflow(linked_schema.as_state_machine()):
         )
 
 
-def test_linked_operations_create_then_read_decide_and_continue(world, monkeypatch):
+@pytest.fixture
+def every_local_module_imported():
+    """Import every module of the project before the stateful run.
+
+    Hypothesis draws constants from the local modules imported so far, and adds those of
+    a module the moment it is imported; a module first imported by a request mid-run
+    (lazily, inside a function) changes what the next scenario draws, and Hypothesis
+    then stops with ``FlakyStrategyDefinition``. Importing them all first keeps the pool
+    the same for every scenario, whatever ran before this test.
+    """
+    for package in ("railsite", "regen", "billing", "bench"):
+        root = importlib.import_module(package)
+        for info in pkgutil.walk_packages(root.__path__, prefix=f"{package}."):
+            if not info.name.endswith(("__main__", ".asgi", ".wsgi")):
+                importlib.import_module(info.name)
+
+
+def test_linked_operations_create_then_read_decide_and_continue(
+    world, monkeypatch, every_local_module_imported
+):
     monkeypatch.setattr(Workflow, "headers", world.headers)
     Workflow.run(
         settings=settings(
