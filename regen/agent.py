@@ -4,50 +4,27 @@
 shapes the RAIL SDK reads (``InjectionCheck``, ``ToolResultRisk``), from the engine's
 detectors (``regen.engine.agent``). Each costs ``Prices.agent_scan`` credits (0.5), held
 before the scan and settled after it, so a failed scan charges nothing. The other agent
-and compliance calls answer 501 (``regen.api.views.NotOfferedView``).
+and compliance calls answer 501 (``regen.api.views.NotOfferedView``). The request bodies
+are validated by their serializers (``regen.api.serializers``) before these are called.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection
 from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
 
 from billing import ledger
-from railsite.errors import RequestValidationError
 from regen.engine import agent
-from regen.engine.requests import CONTENT_MAX, FieldErrors
 from regen.engines import get_prices
 from regen.runs import Caller
 
 CHECKS = ("pii", "prompt_injection", "rail_score")
 """What a tool-result scan may run; it runs every one unless ``checks`` names some.
 ``rail_score`` is accepted and not scored here: use ``/railscore/v1/eval`` for it."""
-
-
-def _refuse(errors: FieldErrors) -> None:
-    if errors.details:
-        name = next(iter(errors.details))
-        raise RequestValidationError(f"{name}: {errors.details[name][0]}", details=errors.details)
-
-
-def _text(value: Any, name: str, errors: FieldErrors) -> str:
-    if not isinstance(value, str) or not value.strip():
-        errors.add(name, "Must be a non-empty string.")
-        return ""
-    if len(value) > CONTENT_MAX:
-        errors.add(name, f"Must be at most {CONTENT_MAX:,} characters.")
-    return value
-
-
-def _body(data: Any) -> Mapping[str, Any]:
-    if not isinstance(data, Mapping):
-        raise RequestValidationError("The body must be a JSON object.")
-    return data
 
 
 def _scanned(caller: Caller, reference: str, memo: str, scan: Callable[[], agent.AgentScan]) -> tuple[agent.AgentScan, Decimal]:
@@ -63,11 +40,8 @@ def _scanned(caller: Caller, reference: str, memo: str, scan: Callable[[], agent
     return found, ledger.settle(hold=hold, used=hold.amount).used
 
 
-def check_injection(*, caller: Caller, data: Any) -> dict[str, Any]:
+def check_injection(*, caller: Caller, content: str) -> dict[str, Any]:
     """Scan ``content`` for prompt injection; answer the SDK's ``InjectionCheck``."""
-    body, errors = _body(data), FieldErrors()
-    content = _text(body.get("content"), "content", errors)
-    _refuse(errors)
     event_id = str(uuid.uuid4())
     found, price = _scanned(
         caller, event_id, "agent prompt-injection check", lambda: agent.scan(content, pii=False)
@@ -86,37 +60,13 @@ def check_injection(*, caller: Caller, data: Any) -> dict[str, Any]:
     }
 
 
-def _tool_text(value: Any, errors: FieldErrors) -> str:
-    if not isinstance(value, Mapping) or ("raw" not in value and "data" not in value):
-        errors.add("tool_result", "Must be an object with raw (text) or data (JSON).")
-        return ""
-    if "raw" in value:
-        return _text(value["raw"], "tool_result.raw", errors)
-    return _text(json.dumps(value["data"], ensure_ascii=False), "tool_result.data", errors)
-
-
-def _checks(value: Any, errors: FieldErrors) -> set[str]:
-    if value is None:
-        return set(CHECKS)
-    if not isinstance(value, list) or not value or not set(value) <= set(CHECKS):
-        errors.add("checks", f"Must be a non-empty list of {', '.join(CHECKS)}.")
-        return set()
-    return set(value)
-
-
-def tool_result(*, caller: Caller, data: Any) -> dict[str, Any]:
+def tool_result(*, caller: Caller, tool_name: str, text: str, checks: Collection[str]) -> dict[str, Any]:
     """Scan a tool's output for personal data and injection; answer ``ToolResultRisk``."""
-    body, errors = _body(data), FieldErrors()
-    if not isinstance(body.get("tool_name"), str) or not body["tool_name"].strip():
-        errors.add("tool_name", "Must be a non-empty string.")
-    text = _tool_text(body.get("tool_result"), errors)
-    checks = _checks(body.get("checks"), errors)
-    _refuse(errors)
     event_id = str(uuid.uuid4())
     found, price = _scanned(
         caller,
         event_id,
-        f"agent tool-result scan: {body['tool_name'][:80]}",
+        f"agent tool-result scan: {tool_name[:80]}",
         lambda: agent.scan(text, pii="pii" in checks, injections="prompt_injection" in checks),
     )
     risk, action = agent.decide(found)

@@ -6,6 +6,7 @@ describe shapes, so the schema and the parser cannot disagree on a rule.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,6 +15,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import serializers
 
 from billing.serializers import ErrorSerializer
+from regen.agent import CHECKS as AGENT_CHECKS
 from regen.engine.dimensions import DIMENSIONS
 from regen.engine.requests import (
     CONTENT_MAX,
@@ -264,8 +266,16 @@ class ContinueRequestSerializer(StrictSerializer):
     regenerated_content = _RegeneratedContentField(max_length=CONTENT_MAX, trim_whitespace=False)
 
 
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise serializers.ValidationError("Must not be blank.")
+    return value
+
+
 class AgentInjectionRequestSerializer(serializers.Serializer):
-    content = StrictCharField(min_length=1, max_length=CONTENT_MAX, trim_whitespace=False)
+    content = StrictCharField(
+        min_length=1, max_length=CONTENT_MAX, trim_whitespace=False, validators=[_not_blank]
+    )
     content_source = StrictCharField(max_length=200, required=False, help_text="e.g. web_search_result")
     agent_context = serializers.DictField(required=False)
 
@@ -277,15 +287,27 @@ class ToolResultSerializer(serializers.Serializer):
     data = serializers.JSONField(required=False, help_text="The tool's structured output.")
     format = serializers.ChoiceField(["text", "json"], required=False)
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """Keep the text to scan: ``raw``, else ``data`` as JSON; one is required."""
+        if "raw" in attrs:
+            text = attrs["raw"]
+        elif "data" in attrs:
+            text = json.dumps(attrs["data"], ensure_ascii=False)
+        else:
+            raise serializers.ValidationError("Give raw (text) or data (JSON).")
+        if not text.strip() or len(text) > CONTENT_MAX:
+            raise serializers.ValidationError(
+                f"The result must have 1 to {CONTENT_MAX:,} non-blank characters."
+            )
+        return {**attrs, "text": text}
+
 
 class AgentToolResultRequestSerializer(serializers.Serializer):
-    tool_name = StrictCharField(min_length=1, max_length=200)
+    tool_name = StrictCharField(min_length=1, max_length=200, validators=[_not_blank])
     tool_result = ToolResultSerializer(help_text="raw (text) or data (JSON); one is required.")
     tool_params = serializers.DictField(required=False)
     checks = serializers.ListField(
-        child=serializers.ChoiceField(["pii", "prompt_injection", "rail_score"]),
-        required=False,
-        min_length=1,
+        child=serializers.ChoiceField(list(AGENT_CHECKS)), required=False, min_length=1
     )
     agent_context = serializers.DictField(required=False)
 

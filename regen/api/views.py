@@ -45,16 +45,28 @@ class AgentInjectionView(APIKeyMixin, APIView):
     @extend_schema(request=s.AgentInjectionRequestSerializer, responses=s.responses(200, 400, 402), tags=["agent"])
     @idempotent
     def post(self, request: Request) -> Response:
-        s.AgentInjectionRequestSerializer(data=_body(request)).is_valid(raise_exception=True)
-        return Response(agent.check_injection(caller=caller_of(request), data=_body(request)))
+        data = s.AgentInjectionRequestSerializer(data=_body(request))
+        data.is_valid(raise_exception=True)
+        return Response(
+            agent.check_injection(caller=caller_of(request), content=data.validated_data["content"])
+        )
 
 
 class AgentToolResultView(APIKeyMixin, APIView):
     @extend_schema(request=s.AgentToolResultRequestSerializer, responses=s.responses(200, 400, 402), tags=["agent"])
     @idempotent
     def post(self, request: Request) -> Response:
-        s.AgentToolResultRequestSerializer(data=_body(request)).is_valid(raise_exception=True)
-        return Response(agent.tool_result(caller=caller_of(request), data=_body(request)))
+        data = s.AgentToolResultRequestSerializer(data=_body(request))
+        data.is_valid(raise_exception=True)
+        valid = data.validated_data
+        return Response(
+            agent.tool_result(
+                caller=caller_of(request),
+                tool_name=valid["tool_name"],
+                text=valid["tool_result"]["text"],
+                checks=valid.get("checks") or agent.CHECKS,
+            )
+        )
 
 
 @extend_schema(exclude=True)  # not part of the contract this server serves
