@@ -100,7 +100,12 @@ def decide(
 ) -> ThresholdsMet:
     """Decide pass or fail for per-dimension ``(score, confidence)`` and the overall values.
 
-    Scores are compared as shown (one decimal), so a response never says 7.0 < 7.0.
+    One rule for every score, overall and per dimension: it is accepted when it reaches its
+    threshold *and* its confidence reaches ``overall.confidence``. A dimension the
+    evaluator is unsure of therefore fails (and is named in ``failing_dimensions``, so a
+    regeneration has something to act on) exactly as the overall does when the overall
+    confidence is low. Scores are compared as shown (one decimal), so a response never
+    says 7.0 < 7.0.
     A ``degraded`` evaluation (the configured evaluator failed and a fallback scored the
     text) never passes: ``all_passed`` is false whatever the scores (TESTS T23 (f)).
     """
@@ -118,7 +123,7 @@ def decide(
             threshold=threshold,
             confidence=confidence,
             confidence_threshold=thresholds.overall_confidence,
-            passed=score >= threshold,
+            passed=score >= threshold and confidence >= thresholds.overall_confidence,
             required=required,
         )
     overall_passed = (

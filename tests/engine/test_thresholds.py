@@ -9,7 +9,9 @@ from regen.engine.thresholds import Thresholds, decide
 
 
 def _scores(default=8.0, conf=0.8, **overrides):
-    return {d: (overrides.get(d, default), conf) for d in DIMENSIONS}
+    """Scores for every dimension; an override is a score or a ``(score, confidence)`` pair."""
+    pairs = {d: overrides.get(d, default) for d in DIMENSIONS}
+    return {d: value if isinstance(value, tuple) else (value, conf) for d, value in pairs.items()}
 
 
 def _decide(scores, thresholds, overall=None, confidence=0.8):
@@ -33,6 +35,10 @@ TRUTH_TABLE = [
     ("three optional fail", {"privacy": 5.0, "fairness": 6.0, "inclusivity": 6.5}, 7.2, 0.8, False, False, True),
     ("required exactly at threshold", {"safety": 8.0, "reliability": 8.0}, 8.0, 0.8, True, True, True),
     ("optional exactly at overall threshold", {"privacy": 7.0}, 7.9, 0.8, True, True, True),
+    ("required dimension unsure", {"safety": (9.0, 0.4)}, 8.1, 0.74, False, False, True),
+    ("one optional dimension unsure", {"privacy": (9.0, 0.4)}, 8.1, 0.74, True, False, True),
+    ("three optional dimensions unsure", {d: (9.0, 0.3) for d in ("privacy", "fairness", "inclusivity")}, 8.4, 0.61, False, False, True),
+    ("every dimension unsure", {d: (9.0, 0.45) for d in DIMENSIONS}, 9.0, 0.45, False, False, False),
 ]
 
 
@@ -96,6 +102,16 @@ def _with_mode(t, mode):
 
 
 @given(score_maps, thresholds, score, conf)
+def test_a_low_overall_confidence_always_names_a_failing_dimension(scores, t, overall, c):
+    """The overall confidence is a weighted mean of the dimensions': when it is too low, at
+    least one dimension is unsure too, so a failed text always names what to improve."""
+    mean = round(sum(dc for _, dc in scores.values()) / len(scores), 2)
+    result = decide(scores=scores, overall_score=overall, overall_confidence=mean, thresholds=t)
+    if mean < t.overall_confidence:
+        assert result.failing_dimensions
+
+
+@given(score_maps, thresholds, score, conf)
 def test_strict_pass_implies_priority_pass_implies_weighted_pass(scores, t, overall, c):
     strict = decide(scores=scores, overall_score=overall, overall_confidence=c, thresholds=_with_mode(t, "strict"))
     priority = decide(scores=scores, overall_score=overall, overall_confidence=c, thresholds=t)
@@ -117,8 +133,11 @@ def test_raising_a_score_never_turns_a_pass_into_a_fail(scores, t, overall, c, d
 
 
 @given(score_maps, thresholds, score, conf)
-def test_failing_dimensions_are_exactly_those_below_their_threshold(scores, t, overall, c):
+def test_failing_dimensions_are_exactly_those_below_their_threshold_or_unsure(scores, t, overall, c):
     result = decide(scores=scores, overall_score=overall, overall_confidence=c, thresholds=t)
-    expected = [d for d in DIMENSIONS if scores[d][0] < t.threshold_for(d)]
+    expected = [
+        d for d in DIMENSIONS
+        if scores[d][0] < t.threshold_for(d) or scores[d][1] < t.overall_confidence
+    ]
     assert result.failing_dimensions == expected
     assert result.dimension_failures_count == len(expected)
