@@ -54,7 +54,8 @@ def test_an_unsure_dimension_is_failing_and_the_rewrite_targets_it():
     assert first.thresholds_met.dimension_results["privacy"].passed is False
     assert first.failing_dimensions == ["privacy"]
     assert regenerator.requests[0].failing_dimensions == ("privacy",)
-    assert loop.status == "passed" and loop.best.content == CLEARER
+    assert loop.status == "passed"
+    assert loop.best.content == CLEARER
 
 
 def test_in_priority_mode_an_unsure_optional_dimension_counts_against_the_allowance():
@@ -67,5 +68,6 @@ def test_in_priority_mode_an_unsure_optional_dimension_counts_against_the_allowa
 
 def test_one_unsure_optional_dimension_is_within_the_default_allowance():
     loop, regenerator = _run({ORIGINAL: frozenset({"privacy"})}, [])
-    assert loop.status == "passed" and regenerator.requests == []
+    assert loop.status == "passed"
+    assert regenerator.requests == []
     assert loop.iterations[0].failing_dimensions == ["privacy"]
