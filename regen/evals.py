@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -13,7 +14,7 @@ from billing.plans import check_mode_allowed
 from railsite.errors import RequestValidationError, ServiceError
 from regen import evalcache
 from regen.engine.report import eval_result
-from regen.engine.requests import EvalRequest, RequestInvalid, parse_eval_request
+from regen.engine.requests import CONTEXT_MAX, EvalRequest, RequestInvalid, parse_eval_request
 from regen.engine.scoring import Evaluation, aggregate
 from regen.engine.thresholds import ThresholdsMet, decide
 from regen.engine.types import EvalContext
@@ -132,7 +133,7 @@ def evaluate_content(*, caller: Caller, request: EvalRequest) -> dict[str, Any]:
         "credits_consumed": float(used),
     }
     evalcache.put(account_id=caller.account.pk, request=request, body=body, resolved_mode=resolved)
-    return _enforce(caller, request, body)
+    return _enforce(caller, request, body, evaluation)
 
 
 def policy_outcome(caller: Caller, request: EvalRequest, body: dict[str, Any]) -> dict[str, Any]:
@@ -140,8 +141,8 @@ def policy_outcome(caller: Caller, request: EvalRequest, body: dict[str, Any]) -
 
     ``enforcement`` is the project's (``log_only`` without a project); ``enforced`` is
     true only when the project enforces (not ``monitor``) and the text fails; in monitor
-    mode ``would_enforce`` still says what enforcing would have done. ``regenerate`` is
-    reported here, and done by ``/safe-regenerate``: an eval never rewrites.
+    mode ``would_enforce`` still says what enforcing would have done. What an enforced
+    ``block`` or ``regenerate`` then does is ``_enforce``'s.
     """
     project = caller.project
     passed = bool(body["result"]["thresholds_met"]["all_passed"])
@@ -158,11 +159,81 @@ def policy_outcome(caller: Caller, request: EvalRequest, body: dict[str, Any]) -
     }
 
 
-def _enforce(caller: Caller, request: EvalRequest, body: dict[str, Any]) -> dict[str, Any]:
-    """Add the policy outcome (not cached: the policy may change); block a failing
-    evaluation when the project enforces ``block``."""
+def _enforce(
+    caller: Caller,
+    request: EvalRequest,
+    body: dict[str, Any],
+    evaluation: Evaluation | None = None,
+) -> dict[str, Any]:
+    """Add the policy outcome (not cached: the policy may change) and act on it when the
+    project enforces: ``block`` answers 422, ``regenerate`` runs safe regeneration."""
     outcome = policy_outcome(caller, request, body)
     body = {**body, "policy_outcome": outcome}
     if outcome["enforced"] and outcome["enforcement"] == "block":
+        raise PolicyBlocked(body)
+    if outcome["enforced"] and outcome["enforcement"] == "regenerate":
+        return _regenerate(caller, request, body, evaluation)
+    return body
+
+
+_FALLBACK_ACTION = {"log": "served_best", "block": "blocked", "human_review": "sent_to_review"}
+
+
+def _regenerate(
+    caller: Caller, request: EvalRequest, body: dict[str, Any], evaluation: Evaluation | None
+) -> dict[str, Any]:
+    """Route a failing evaluation through safe regeneration, then apply the fallback.
+
+    The run is an ordinary synchronous safe-regenerate run (same check and do as the API,
+    the project's ``regenerate_max_attempts``; none when ``regenerate_enabled`` is off, so
+    the fallback applies to the original at once). The original's evaluation, just charged
+    here, is its iteration 0 and is not charged again; only a cached answer is scored anew.
+    A run that does not pass falls back by the project's ``regenerate_fallback``: ``log``
+    serves the best version, ``block`` answers 422 ``POLICY_BLOCKED``, ``human_review``
+    queues it. Critical content answers 422 ``RAIL_CRITICAL_CONTENT`` with its review item.
+    """
+    from regen import service  # the run machinery, which a plain evaluation does not need
+
+    project = caller.project
+    assert project is not None  # enforced implies a project
+    resolved = body["result"].get("resolved_mode") or request.mode
+    data: dict[str, Any] = {
+        "content": request.content,
+        "mode": resolved,
+        "thresholds": request.thresholds.to_dict(),
+        "dimensions": list(request.dimensions),
+        "weights": dict(request.weights) or None,
+        "domain": request.domain,
+        "prompt": request.prompt,
+        # safe regeneration takes the seed's 1,000 characters: the conversation's end
+        "context": request.context[-CONTEXT_MAX:],
+    }
+    outcome = dict(body["policy_outcome"])
+    try:
+        checked = service.check_safe_regenerate(caller, data)
+    except ServiceError as error:  # e.g. the plan allows fewer regenerations than the policy
+        outcome.update(action="not_regenerated", regeneration={"error": error.message})
+        return {**body, "policy_outcome": outcome}
+    if not project.regenerate_enabled:
+        checked = replace(checked, request=replace(checked.request, max_regenerations=0))
+    checked = replace(checked, original=evaluation)
+    ran = service.do_safe_regenerate(caller, checked)
+    result, run = ran.body["result"], ran.run
+    passed = result["status"] == "passed"
+    fallback = project.regenerate_fallback
+    outcome["regeneration"] = {
+        "req_id": run.req_id if run is not None else None,
+        "status": result["status"],
+        "best_content": result["best_content"],
+        "best_score": result["best_scores"]["rail_score"]["score"],
+        "iterations_taken": result["iterations_taken"],
+        "credits_consumed": ran.body["credits_consumed"],
+    }
+    outcome["action"] = "regenerated" if passed else _FALLBACK_ACTION[fallback]
+    review = getattr(run, "review_item", None) if run is not None and not passed else None
+    if review is not None:
+        outcome["review_id"] = str(review.id)
+    body = {**body, "policy_outcome": outcome}
+    if not passed and fallback == "block":
         raise PolicyBlocked(body)
     return body

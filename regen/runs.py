@@ -35,6 +35,7 @@ from regen.engine.report import (
     usage_block,
 )
 from regen.engine.requests import RegenerateRequest
+from regen.engine.scoring import Evaluation
 from regen.engines import EXTERNAL, get_evaluator, get_prices, get_regenerator, price
 from regen.errors import CriticalContent, RegenerationFailed
 from regen.models import Iteration, ReviewItem, Run
@@ -145,12 +146,14 @@ def _execute(
     keep_history: bool = True,
     priced: Estimate | None = None,
     request: RegenerateRequest | None = None,
+    original: Evaluation | None = None,
 ) -> Run:
     """Run the loop of a run this process owns, then store and settle it (or fail it).
 
     ``request`` is the parsed request when this process has it (a worker reads it back
     from the run); the budget stop reads ``priced``, the estimate the hold was made from
-    (on a worker, made again the same way from the stored request)."""
+    (on a worker, made again the same way from the stored request); ``original`` is the
+    original's evaluation when it was already scored and charged (see ``run_loop``)."""
     request = request or RegenerateRequest.from_dict(run.request)
     on_iteration = (lambda loop, it: _store_progress(run, it)) if progress else None
     try:
@@ -161,6 +164,7 @@ def _execute(
             prices=get_prices(),
             on_iteration=on_iteration,
             priced=priced or price(request),
+            original=original,
         )
     except Exception as error:
         logger.exception("run %s failed", run.id)
@@ -177,16 +181,24 @@ def run_safe_regenerate(
     render: Render | None = None,
     keep_history: bool = True,
     priced: Estimate | None = None,
+    original: Evaluation | None = None,
 ) -> Run:
     """Hold, run the whole loop, store and settle, in one call (the synchronous API).
 
     ``render`` writes the stored answer (the RAIL body by default); without
-    ``keep_history`` the iterations keep their scores but not their texts or prompts.
+    ``keep_history`` the iterations keep their scores but not their texts or prompts;
+    ``original`` is the original's evaluation when the caller already charged for it.
     """
     priced = priced or price(request)
     run = submit_run(caller=caller, request=request, kind=kind, running=True, priced=priced)
     return _execute(
-        run, progress=False, render=render, keep_history=keep_history, priced=priced, request=request
+        run,
+        progress=False,
+        render=render,
+        keep_history=keep_history,
+        priced=priced,
+        request=request,
+        original=original,
     )
 
 

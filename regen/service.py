@@ -19,6 +19,7 @@ from railsite.errors import RequestValidationError
 from regen import runs, sessions
 from regen.engine.estimate import Estimate
 from regen.engine.requests import RegenerateRequest, RequestInvalid, parse_regenerate_request
+from regen.engine.scoring import Evaluation
 from regen.engines import EXTERNAL, price
 from regen.errors import invalid_request
 from regen.models import Run
@@ -47,6 +48,9 @@ class Checked:
     request: RegenerateRequest
     delivery: Delivery
     estimate: Estimate
+    original: Evaluation | None = None
+    """The original's evaluation, when an enforced ``/eval`` already scored and charged it
+    (a synchronous run then starts from it: see ``engine.loop.run_loop``)."""
 
 
 def _flag(data: Mapping[str, Any], name: str) -> bool:
@@ -96,7 +100,9 @@ def do_safe_regenerate(caller: Caller, checked: Checked) -> Outcome:
         run = runs.submit_async(caller=caller, request=request, priced=estimate)
         run.refresh_from_db()  # an eager worker may have finished it already
         return Outcome(202, job_body(run), run)
-    run = runs.run_safe_regenerate(caller=caller, request=request, priced=estimate)
+    run = runs.run_safe_regenerate(
+        caller=caller, request=request, priced=estimate, original=checked.original
+    )
     return Outcome(200, run.response, run)
 
 

@@ -152,6 +152,9 @@ class Loop:
         self.iterations: list[Iteration] = []
         self.status: Status = "awaiting_regeneration"
         self.repeat: Repeat | None = None
+        self.prepaid = False
+        """The original came already scored and paid for (an enforced ``/eval``): its
+        evaluation is not charged again."""
 
     # -- what the loop knows -------------------------------------------------------
     @property
@@ -182,7 +185,8 @@ class Loop:
 
     @property
     def credits_breakdown(self) -> dict[str, Decimal]:
-        evaluations = self.eval_price * len(self.iterations)
+        scored = len(self.iterations) - (1 if self.prepaid and self.iterations else 0)
+        evaluations = self.eval_price * scored
         regenerations = self.prices.regeneration * self.regenerations
         return {
             "evaluations": evaluations,
@@ -222,13 +226,21 @@ class Loop:
         regeneration_model: str | None = None,
         regen_latency_ms: float = 0.0,
         regen_usage: Usage | None = None,
+        prepaid: bool = False,
     ) -> Iteration:
-        """Record a scored version (the original first) and decide what comes next."""
+        """Record a scored version (the original first) and decide what comes next.
+
+        ``prepaid`` marks an original scored and charged before the loop began: it costs
+        the loop nothing.
+        """
         if self.done:
             raise EngineError(f"the loop has already ended ({self.status})")
         index = len(self.iterations)
         if index > 0 and rail_prompt is None:
             raise EngineError("a regenerated version needs the prompt that produced it")
+        if prepaid and index > 0:
+            raise EngineError("only the original can come already scored")
+        self.prepaid = self.prepaid or prepaid
         previous = self.iterations[-1].evaluation.score if self.iterations else evaluation.score
         best_before = self.merit(self.best) if self.iterations else None
         iteration = Iteration(
@@ -243,7 +255,8 @@ class Loop:
                 degraded=evaluation.degraded,
             ),
             improvement_from_previous=round(evaluation.score - previous, 1),
-            credits=self.eval_price + (self.prices.regeneration if index else Decimal(0)),
+            credits=(Decimal(0) if prepaid else self.eval_price)
+            + (self.prices.regeneration if index else Decimal(0)),
             eval_latency_ms=round(eval_latency_ms, 3),
             regen_latency_ms=round(regen_latency_ms, 3),
             rail_prompt=rail_prompt,
@@ -360,6 +373,7 @@ class Loop:
             "regen_cost_usd": self.regen_cost_usd,
             "max_credits": None if self.max_credits is None else str(self.max_credits),
             "iterations": [it.to_state() for it in self.iterations],
+            **({"prepaid": True} if self.prepaid else {}),
             **({"repeat": self.repeat.to_state()} if self.repeat is not None else {}),
         }
 
@@ -372,9 +386,10 @@ class Loop:
             regen_cost_usd=float(state.get("regen_cost_usd", 0.0)),
             max_credits=None if state.get("max_credits") is None else Decimal(state["max_credits"]),
         )
-        for raw in state["iterations"]:
+        for index, raw in enumerate(state["iterations"]):
             prompt = raw.get("rail_prompt")
             loop.record(
+                prepaid=index == 0 and bool(state.get("prepaid")),
                 content=raw["content"],
                 evaluation=Evaluation.from_state(raw["evaluation"]),
                 eval_latency_ms=float(raw["eval_latency_ms"]),
@@ -459,11 +474,14 @@ def run_loop(
     on_iteration: OnIteration | None = None,
     clock: Clock = time.perf_counter,
     priced: Estimate | None = None,
+    original: Evaluation | None = None,
 ) -> Loop:
     """Run the whole server-side loop to a final status.
 
     The budget stop reads ``priced`` (the estimate the caller held credits for), made here
-    the same way when it is not given.
+    the same way when it is not given. ``original`` is the original's evaluation when the
+    caller already scored (and charged) it: it becomes iteration 0 without being scored or
+    charged again.
     """
     prices = prices or Prices()
     if priced is None:
@@ -475,6 +493,12 @@ def run_loop(
         regen_cost_usd=priced.regen_usd,
         max_credits=max_credits,
     )
+    if original is not None:
+        first = loop.record(
+            content=request.content, evaluation=original, eval_latency_ms=0.0, prepaid=True
+        )
+        if on_iteration is not None:
+            on_iteration(loop, first)
     while not loop.done:
         iteration = step(loop, evaluator, regenerator, clock)
         if on_iteration is not None and iteration is not None:
