@@ -24,9 +24,14 @@ $(TEST_STAMP): $(SERVE_STAMP)
 
 install: $(SERVE_STAMP)
 
+# a random signing key on first use (git-ignored); the settings refuse to run without one
+.env:
+	@python3 -c "import secrets; print('SECRET_KEY=' + secrets.token_urlsafe(50))" > .env
+	@echo "wrote a random SECRET_KEY to .env"
+
 install-test: $(TEST_STAMP)
 
-run: install
+run: install .env
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py createcachetable
 	$(PY) manage.py collectstatic --noinput -v 0
@@ -37,7 +42,7 @@ run: install
 services:
 	bash scripts/start-services.sh
 
-test: install-test
+test: install-test .env
 	@set -e; services="$$($(PY) scripts/services.py)" || exit 1; eval "$$services"; \
 	$(VENV)/bin/ruff check . ; \
 	$(PY) manage.py makemigrations --check --dry-run >/dev/null || { echo "tests: missing migrations (run manage.py makemigrations)"; exit 1; }; \
@@ -45,7 +50,7 @@ test: install-test
 	CONN_MAX_AGE=0 $(VENV)/bin/pytest $(PYTEST_ARGS); \
 	if [ -z "$(PYTEST_ARGS)" ]; then CONN_MAX_AGE=0 $(VENV)/bin/pytest -m perf -q; fi
 
-bench: install-test
+bench: install-test .env
 	@set -e; services="$$($(PY) scripts/services.py)" || exit 1; eval "$$services"; $(PY) -m bench
 
 # the scorer's quality on ../shared/data (RAIL_DATA_DIR): the default evaluator, per data set

@@ -38,4 +38,10 @@ def test_the_default_development_settings_are_flagged_by_the_checklist():
         cwd=ROOT, env=env, capture_output=True, text=True,
     )
     assert result.returncode != 0
-    assert "W009" in result.stdout + result.stderr
+    output = result.stdout + result.stderr
+    # no HSTS, no HTTPS redirect, cookies over plain HTTP (the secret key is never the
+    # public one: the settings refuse to start with it outside DEBUG)
+    assert "W004" in output
+    assert "W008" in output
+    assert "W012" in output
+    assert "W009" not in output

@@ -130,3 +130,42 @@ def test_exactly_the_plans_limit_passes_in_a_minute_across_both_workers(server):
 
     assert statuses.count(200) == limit
     assert statuses.count(429) == limit
+
+
+def _chunked(url: str, key: str, path: str, chunks: list[bytes]) -> tuple[int, dict, dict]:
+    """POST ``chunks`` with Transfer-Encoding: chunked (no Content-Length), as http.client does."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    where = urlsplit(url)
+    connection = http.client.HTTPConnection(where.hostname, where.port, timeout=30)
+    try:
+        connection.request(
+            "POST", path, body=iter(chunks), encode_chunked=True,
+            headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json",
+                     "Transfer-Encoding": "chunked"},
+        )  # fmt: skip
+        response = connection.getresponse()
+        return response.status, json.loads(response.read() or b"{}"), dict(response.getheaders())
+    finally:
+        connection.close()
+
+
+def test_a_chunked_body_is_read_not_taken_as_empty(server):
+    url, keys, _ = server
+    body = json.dumps({"content": "A chunked request about tide tables and the moon's pull."})
+    half = len(body) // 2
+    status, answer, headers = _chunked(
+        url, keys["eval"], "/railscore/v1/eval", [body[:half].encode(), body[half:].encode()]
+    )
+    assert status == 200, answer
+    assert answer["result"]["rail_score"]["score"] > 0
+    assert "default-src 'self'" in headers["Content-Security-Policy"]
+
+
+def test_a_chunked_body_over_the_limit_is_a_413_in_the_contract_shape(server):
+    url, keys, _ = server
+    big = b'{"content": "' + b"a" * (262_144 + 1_000) + b'"}'  # the default limit + 1 kB
+    status, answer, _ = _chunked(url, keys["eval"], "/railscore/v1/eval", [big])
+    assert status == 413
+    assert answer["code"] == "PAYLOAD_TOO_LARGE"

@@ -63,18 +63,27 @@ print(json.dumps({
 """
 
 
-def _settings_with(**environment):
+A_SECRET_KEY = "a-test-only-secret-key-of-fifty-characters-or-more-0123456789"
+
+
+def _run_settings(**environment) -> subprocess.CompletedProcess:
     env = {"PATH": os.environ.get("PATH", ""), "DJANGO_SETTINGS_MODULE": "railsite.settings"}
     env.update(environment)
-    out = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-c", DUMP],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
         timeout=60,
     )
+
+
+def _settings_with(**environment):
+    environment.setdefault("SECRET_KEY", A_SECRET_KEY)
+    out = _run_settings(**environment)
+    assert out.returncode == 0, out.stderr
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -129,8 +138,24 @@ def test_the_default_is_the_one_the_readme_states(defaults, name):
     assert defaults[name] == DOCUMENTED[name]
 
 
-def test_the_default_secret_key_is_the_insecure_development_one(defaults):
-    assert defaults["SECRET_KEY"].startswith("django-insecure-")
+def test_without_a_secret_key_the_app_refuses_to_start():
+    out = _run_settings()
+    assert out.returncode != 0
+    assert "ImproperlyConfigured: SECRET_KEY is not set" in out.stderr
+
+
+def test_the_public_development_key_is_refused_outside_debug():
+    out = _run_settings(SECRET_KEY="django-insecure-railsite-local-development-only-change-me")
+    assert out.returncode != 0
+    assert "SECRET_KEY is not set" in out.stderr
+
+
+def test_only_debug_runs_with_the_insecure_development_key():
+    assert _settings_with(DEBUG="true", SECRET_KEY="")["SECRET_KEY"].startswith("django-insecure-")
+
+
+def test_a_secret_key_from_the_environment_is_used(defaults):
+    assert defaults["SECRET_KEY"] == A_SECRET_KEY
 
 
 @pytest.mark.parametrize(
