@@ -19,6 +19,8 @@ $(SERVE_STAMP): pyproject.toml
 
 $(TEST_STAMP): $(SERVE_STAMP)
 	$(PY) -m pip install -q ".[dev]"
+	# the older SDK generation (2.2.1), beside the venv's 2.6: tests/api/test_sdk_221.py
+	$(PY) -m pip install -q --no-deps --upgrade --target $(VENV)/sdk-2.2.1 "rail-score-sdk==2.2.1"
 	rm -f $(VENV)/.test-*
 	touch $(TEST_STAMP)
 
