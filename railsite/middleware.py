@@ -8,6 +8,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from regen.engine import deadline
+
 
 class BodySizeLimitMiddleware:
     """Refuse a body larger than DATA_UPLOAD_MAX_MEMORY_SIZE with 413, before parsing it."""
@@ -72,3 +74,19 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         return response
+
+
+class RequestDeadlineMiddleware:
+    """Give the work of every request a deadline inside the web worker's timeout.
+
+    ``RAIL_REQUEST_WORK_SECONDS`` (``RAIL_REQUEST_TIMEOUT`` less a margin for the answer):
+    model calls end by it and the regeneration loop stops before a step it cannot finish
+    (``regen.engine.deadline``), so a request answers in JSON before gunicorn kills it.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with deadline.within(settings.RAIL_REQUEST_WORK_SECONDS):
+            return self.get_response(request)

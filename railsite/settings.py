@@ -54,6 +54,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "railsite.middleware.BodySizeLimitMiddleware",
     "railsite.middleware.SecurityHeadersMiddleware",
+    "railsite.middleware.RequestDeadlineMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -177,6 +178,13 @@ CELERY_BEAT_SCHEDULE = {
     "fail-stale-runs": {"task": "regen.fail_stale_runs", "schedule": 300.0},
     "release-orphaned-holds": {"task": "billing.release_orphaned_holds", "schedule": 600.0},
 }
+
+# The web worker's timeout (gunicorn.conf.py reads the same variable): work done for a
+# request ends a few seconds before it (regen.engine.deadline), and an Idempotency-Key whose
+# request has run longer than it, plus a margin, belonged to a killed worker (its lease).
+RAIL_REQUEST_TIMEOUT = env.int("RAIL_REQUEST_TIMEOUT", default=30)
+RAIL_REQUEST_WORK_SECONDS = RAIL_REQUEST_TIMEOUT - min(5.0, 0.2 * RAIL_REQUEST_TIMEOUT)
+IDEMPOTENCY_LEASE_SECONDS = RAIL_REQUEST_TIMEOUT + 10
 
 # Engines (SPEC 8): "embedded" (offline, default: learned heads and rules; "learned" is an
 # alias), "rules" (the detectors alone) or "llm" (OpenAI-compatible).

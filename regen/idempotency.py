@@ -4,6 +4,11 @@ The same key and body within 24 hours replays the stored answer (status and byte
 with ``Idempotent-Replayed: true``; the same key with another body, or while the first
 call still runs, is a 409. Keys are scoped per account. Answers of 5xx are not stored,
 so a failed call can be retried with the same key.
+
+A call holds its key for a lease of ``IDEMPOTENCY_LEASE_SECONDS`` (the web worker's
+timeout plus a margin): no request lives longer, so a key still in progress after it
+belonged to a worker that was killed mid-request, and the next call with that key and
+body takes it over and runs once (TESTS.md T32) instead of answering 409 for 24 hours.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.utils import timezone
@@ -47,10 +53,34 @@ def _claim(account: Any, key: str, path: str, body_hash: str) -> tuple[Idempoten
             record = IdempotencyRecord.objects.filter(account=account, key=key).first()
             if record is None:
                 continue  # expired and deleted meanwhile
-            if record.created_at >= timezone.now() - LIFETIME:
-                return record, False
-            IdempotencyRecord.objects.filter(pk=record.pk).delete()
+            now = timezone.now()
+            if record.created_at < now - LIFETIME:
+                IdempotencyRecord.objects.filter(pk=record.pk).delete()
+                continue
+            if _take_over(record, path, body_hash, now):
+                return record, True
+            return record, False
     raise IdempotencyConflict("The Idempotency-Key is being reused concurrently; retry.")
+
+
+def _take_over(record: IdempotencyRecord, path: str, body_hash: str, now: Any) -> bool:
+    """Take a key whose call outlived its lease (its worker was killed), for the same body.
+
+    One conditional update: of two retries racing for a dead key, exactly one wins.
+    """
+    lease = timedelta(seconds=settings.IDEMPOTENCY_LEASE_SECONDS)
+    if (
+        record.state != IdempotencyRecord.State.IN_PROGRESS
+        or (record.path, record.body_hash) != (path, body_hash)
+        or record.created_at >= now - lease
+    ):
+        return False
+    taken = IdempotencyRecord.objects.filter(
+        pk=record.pk, state=IdempotencyRecord.State.IN_PROGRESS, created_at=record.created_at
+    ).update(created_at=now)
+    if taken:
+        record.created_at = now
+    return bool(taken)
 
 
 def _replay(record: IdempotencyRecord) -> HttpResponse:

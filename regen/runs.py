@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from billing import ledger
 from billing.models import Account, APIKey, Project
+from regen.engine import deadline as request_deadline
 from regen.engine.estimate import Estimate
 from regen.engine.loop import Iteration as LoopIteration
 from regen.engine.loop import Loop, run_loop
@@ -165,6 +166,7 @@ def _execute(
             on_iteration=on_iteration,
             priced=priced or price(request),
             original=original,
+            deadline=request_deadline.current(),  # None on a worker
         )
     except Exception as error:
         logger.exception("run %s failed", run.id)

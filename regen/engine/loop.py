@@ -39,6 +39,9 @@ Status = Literal[
 ]
 IDENTICAL_VERSION = "identical_version"
 """``metadata.stop_reason`` of a loop that stopped at a version it had already scored."""
+REQUEST_DEADLINE = "request_deadline"
+"""``metadata.stop_reason`` of a loop whose next step could not end before the request's
+deadline (status ``budget_exhausted``: time is the budget that ran out)."""
 FINAL_STATUSES = (
     "passed",
     "max_iterations_reached",
@@ -152,6 +155,7 @@ class Loop:
         self.iterations: list[Iteration] = []
         self.status: Status = "awaiting_regeneration"
         self.repeat: Repeat | None = None
+        self.deadline_stop = False
         self.prepaid = False
         """The original came already scored and paid for (an enforced ``/eval``): its
         evaluation is not charged again."""
@@ -197,7 +201,9 @@ class Loop:
     @property
     def stop_reason(self) -> str | None:
         """Why the loop stopped when its status alone does not say it (else None)."""
-        return IDENTICAL_VERSION if self.repeat is not None else None
+        if self.repeat is not None:
+            return IDENTICAL_VERSION
+        return REQUEST_DEADLINE if self.deadline_stop else None
 
     @property
     def usage(self) -> Usage:
@@ -266,6 +272,14 @@ class Loop:
         self.iterations.append(iteration)
         self.status = self._next_status(iteration, best_before)
         return iteration
+
+    def stop_for_deadline(self) -> None:
+        """End the loop with what it has: its next step could not end before the deadline."""
+        if self.done:
+            raise EngineError(f"the loop has already ended ({self.status})")
+        if not self.iterations:
+            raise EngineError("the original must be scored before the loop can stop")
+        self.status, self.deadline_stop = "budget_exhausted", True
 
     def scored_as(self, content: str) -> int | None:
         """Return the index of the scored version ``content`` repeats (see ``same_text``)."""
@@ -374,6 +388,7 @@ class Loop:
             "max_credits": None if self.max_credits is None else str(self.max_credits),
             "iterations": [it.to_state() for it in self.iterations],
             **({"prepaid": True} if self.prepaid else {}),
+            **({"deadline_stop": True} if self.deadline_stop else {}),
             **({"repeat": self.repeat.to_state()} if self.repeat is not None else {}),
         }
 
@@ -398,6 +413,8 @@ class Loop:
                 regen_latency_ms=float(raw.get("regen_latency_ms", 0.0)),
                 regen_usage=Usage.from_dict(raw.get("regen_usage", {})),
             )
+        if state.get("deadline_stop"):
+            loop.stop_for_deadline()
         if state.get("repeat"):
             repeat = Repeat.from_state(state["repeat"])
             loop.stop_at_repeat(
@@ -475,13 +492,17 @@ def run_loop(
     clock: Clock = time.perf_counter,
     priced: Estimate | None = None,
     original: Evaluation | None = None,
+    deadline: float | None = None,
 ) -> Loop:
     """Run the whole server-side loop to a final status.
 
     The budget stop reads ``priced`` (the estimate the caller held credits for), made here
     the same way when it is not given. ``original`` is the original's evaluation when the
     caller already scored (and charged) it: it becomes iteration 0 without being scored or
-    charged again.
+    charged again. ``deadline`` (``time.monotonic()`` seconds, see ``engine.deadline``)
+    stops the loop with the best version so far when its longest step yet would not end
+    before it, or when a step failed because the deadline passed (status
+    ``budget_exhausted``, ``stop_reason`` ``request_deadline``).
     """
     prices = prices or Prices()
     if priced is None:
@@ -499,8 +520,21 @@ def run_loop(
         )
         if on_iteration is not None:
             on_iteration(loop, first)
+    longest = 0.0
     while not loop.done:
-        iteration = step(loop, evaluator, regenerator, clock)
+        started = time.monotonic()
+        if deadline is not None and loop.iterations and started + longest > deadline:
+            loop.stop_for_deadline()
+            break
+        try:
+            iteration = step(loop, evaluator, regenerator, clock)
+        except EngineError:
+            # a model call cut short by the request's deadline: end with the best so far
+            if deadline is None or not loop.iterations or time.monotonic() < deadline:
+                raise
+            loop.stop_for_deadline()
+            break
+        longest = max(longest, time.monotonic() - started)
         if on_iteration is not None and iteration is not None:
             on_iteration(loop, iteration)
     return loop

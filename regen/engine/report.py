@@ -71,11 +71,15 @@ def stop_block(loop: Loop) -> dict[str, Any]:
 
     A loop that stopped at a regenerated version identical to one it had scored has
     status ``no_improvement``; this adds ``stop_reason: "identical_version"`` and the
-    index of the scored version it repeats (``identical_to_iteration``).
+    index of the scored version it repeats (``identical_to_iteration``). A loop stopped
+    because its next step could not end before the request's deadline has status
+    ``budget_exhausted`` and ``stop_reason: "request_deadline"``.
     """
-    if loop.repeat is None:
-        return {}
-    return {"stop_reason": loop.stop_reason, "identical_to_iteration": loop.repeat.same_as}
+    if loop.repeat is not None:
+        return {"stop_reason": loop.stop_reason, "identical_to_iteration": loop.repeat.same_as}
+    if loop.stop_reason is not None:
+        return {"stop_reason": loop.stop_reason}
+    return {}
 
 
 def usage_block(loop: Loop) -> dict[str, Any]:

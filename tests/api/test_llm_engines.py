@@ -168,3 +168,64 @@ def test_the_dry_run_the_hold_and_the_evalguard_preflight_price_alike(api_a, acc
 
     assert dry["worst_case_usd"] == guard.json()["estimatedWorstCaseUsd"] > 0
     assert held == Decimal(str(dry["worst_case_credits"])) == Decimal("7.0")  # 3 x 1 + 2 x 2
+
+
+def test_a_sync_run_ends_inside_the_request_deadline_with_the_best_so_far(
+    api_a, account_a, llm_settings, settings
+):
+    """Issue 11, defect 1: the model is slow, the request's work deadline is 1.5 s; the
+    answer comes before it, in JSON, with what was scored, and charges only that."""
+    import time
+
+    with running_fake_llm() as fake:
+        llm_settings(fake.base_url)
+        settings.RAIL_REQUEST_WORK_SECONDS = 1.5
+        fake.latency = 0.35
+        versions = iter(range(1, 10))
+        fake.rewrite = lambda text: f"{text} Version {next(versions)}."
+        before = ledger.available_of(account_a)
+        started = time.monotonic()
+        response = api_a.post(URL, {"content": HIRING, "max_regenerations": 5}, format="json")
+        elapsed = time.monotonic() - started
+    assert response.status_code == 200
+    body = response.json()
+    assert elapsed < 1.5 + 0.3
+    assert body["result"]["status"] == "budget_exhausted"
+    assert body["metadata"]["stop_reason"] == "request_deadline"
+    assert 1 <= body["result"]["iterations_taken"] < 5
+    run = Run.objects.get()
+    assert run.status == "budget_exhausted"
+    assert run.hold.state == "settled"
+    assert before - ledger.available_of(account_a) == run.credits_consumed
+
+
+def test_a_hung_model_fails_the_request_cleanly_before_the_worker_timeout(
+    api_a, account_a, llm_settings, settings
+):
+    import time
+
+    with running_fake_llm() as fake:
+        llm_settings(fake.base_url)
+        settings.RAIL_REQUEST_WORK_SECONDS = 1.0
+        settings.RAIL_LLM_READ_TIMEOUT = 30.0
+        settings.RAIL_LLM_DEADLINE = 60.0
+        engines.reset()
+        fake.mode = "hang"
+        before = ledger.available_of(account_a)
+        started = time.monotonic()
+        response = api_a.post(
+            URL, {"content": HIRING, "regeneration_model": "RAIL_Safe_LLM"}, format="json"
+        )
+        elapsed = time.monotonic() - started
+    assert elapsed < 1.0 + 0.5
+    assert response.status_code == 200
+    body = response.json()
+    # the judge hung until the deadline: the offline evaluator scored the original in its
+    # place (degraded); no time was left to rewrite, so the run ends with the original
+    assert body["metadata"]["degraded"] is True
+    assert body["result"]["status"] == "budget_exhausted"
+    assert body["metadata"]["stop_reason"] == "request_deadline"
+    assert body["result"]["iterations_taken"] == 0
+    run = Run.objects.get()
+    assert run.hold.state == "settled"
+    assert before - ledger.available_of(account_a) == run.credits_consumed == 1

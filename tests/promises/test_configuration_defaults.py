@@ -48,6 +48,9 @@ print(json.dumps({
     "RAIL_LLM_CONNECT_TIMEOUT": s.RAIL_LLM_CONNECT_TIMEOUT,
     "RAIL_LLM_READ_TIMEOUT": s.RAIL_LLM_READ_TIMEOUT,
     "RAIL_LLM_DEADLINE": s.RAIL_LLM_DEADLINE,
+    "RAIL_REQUEST_TIMEOUT": s.RAIL_REQUEST_TIMEOUT,
+    "RAIL_REQUEST_WORK_SECONDS": s.RAIL_REQUEST_WORK_SECONDS,
+    "IDEMPOTENCY_LEASE_SECONDS": s.IDEMPOTENCY_LEASE_SECONDS,
     "RAIL_LLM_MAX_RETRIES": s.RAIL_LLM_MAX_RETRIES,
     "RAIL_LLM_BACKOFF_BASE": s.RAIL_LLM_BACKOFF_BASE,
     "RAIL_LLM_CIRCUIT_THRESHOLD": s.RAIL_LLM_CIRCUIT_THRESHOLD,
@@ -117,6 +120,9 @@ DOCUMENTED = {
     "RAIL_LLM_CONNECT_TIMEOUT": 5,
     "RAIL_LLM_READ_TIMEOUT": 30,
     "RAIL_LLM_DEADLINE": 60,
+    "RAIL_REQUEST_TIMEOUT": 30,
+    "RAIL_REQUEST_WORK_SECONDS": 25,
+    "IDEMPOTENCY_LEASE_SECONDS": 40,
     "RAIL_LLM_MAX_RETRIES": 2,
     "RAIL_LLM_BACKOFF_BASE": 0.5,
     "RAIL_LLM_CIRCUIT_THRESHOLD": 5,
@@ -194,3 +200,17 @@ def test_the_default_prices_make_the_seed_worked_example_seven_credits(api_a, mo
     monkeypatch.setattr(engines, "_embedded_regenerator", lambda: fake)
     body = api_a.post("/railscore/v1/safe-regenerate", {"content": hiring}, format="json").json()
     assert body["credits_breakdown"] == {"evaluations": 3.0, "regenerations": 4.0, "total": 7.0}
+
+
+def test_gunicorn_times_out_workers_at_the_request_timeout():
+    """gunicorn.conf.py reads the same variable the app derives its deadlines from."""
+    script = "import runpy; c = runpy.run_path('gunicorn.conf.py'); print(c['timeout'])"
+    env = {"PATH": os.environ.get("PATH", ""), "RAIL_REQUEST_TIMEOUT": "45"}
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+        check=True, timeout=60,
+    )  # fmt: skip
+    assert out.stdout.strip() == "45"
+    shorter = _settings_with(RAIL_REQUEST_TIMEOUT="45")
+    assert shorter["RAIL_REQUEST_WORK_SECONDS"] == 40
+    assert shorter["IDEMPOTENCY_LEASE_SECONDS"] == 55

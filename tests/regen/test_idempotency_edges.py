@@ -363,17 +363,49 @@ def test_a_key_still_running_is_a_409_saying_so(api_a, account_a):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="no lease (TESTS.md T32): a request killed mid-flight leaves its key in_progress, "
-    "answering 409 'still running' for 24 hours",
-)
-def test_a_key_whose_request_died_an_hour_ago_can_be_retried(api_a, account_a, clock):
-    IdempotencyRecord.objects.create(
-        account=account_a, key="k", path=URL, body_hash=hashlib.sha256(BODY.encode()).hexdigest()
+def _dead_request(account, body: str = BODY) -> IdempotencyRecord:
+    """The record a request killed mid-flight leaves: in progress, never finished."""
+    return IdempotencyRecord.objects.create(
+        account=account, key="k", path=URL, body_hash=hashlib.sha256(body.encode()).hexdigest()
     )
+
+
+def test_a_key_whose_request_died_an_hour_ago_can_be_retried(api_a, account_a, clock):
+    _dead_request(account_a)
     clock.shift(timedelta(hours=1))
     assert post(api_a, "k").status_code == 200
+    assert IdempotencyRecord.objects.get().state == "done"
+    assert post(api_a, "k")["Idempotent-Replayed"] == "true"
+
+
+def test_the_lease_is_the_web_timeout_plus_a_margin(api_a, account_a, clock, settings):
+    settings.IDEMPOTENCY_LEASE_SECONDS = 40
+    _dead_request(account_a)
+    clock.shift(timedelta(seconds=39))
+    assert post(api_a, "k").status_code == 409  # its worker may still be alive
+    clock.shift(timedelta(seconds=2))
+    assert post(api_a, "k").status_code == 200  # past any worker's life: taken over
+
+
+def test_a_dead_key_is_not_taken_over_by_another_body(api_a, account_a, clock):
+    _dead_request(account_a, body='{"content": "something else entirely, not this"}')
+    clock.shift(timedelta(hours=1))
+    response = post(api_a, "k")
+    assert response.status_code == 409
+    assert "different request" in response.json()["error"]
+
+
+def test_of_two_retries_of_a_dead_key_exactly_one_takes_it_over(account_a, clock):
+    from regen.idempotency import _take_over
+
+    record = _dead_request(account_a)
+    clock.shift(timedelta(hours=1))
+    from django.utils import timezone
+
+    now = timezone.now()
+    stale_copy = IdempotencyRecord.objects.get(pk=record.pk)
+    assert _take_over(record, URL, record.body_hash, now) is True
+    assert _take_over(stale_copy, URL, record.body_hash, now) is False
 
 
 def _fail_to_create(monkeypatch, times: int) -> list[int]:

@@ -22,6 +22,7 @@ from typing import Any, Final
 import httpcore
 import httpx
 
+from .. import deadline as request_deadline
 from ..types import Usage
 from .errors import (
     CircuitOpen,
@@ -315,9 +316,19 @@ class LLMClient:
         max_tokens: int,
         response_format: Mapping[str, Any] | None = None,
     ) -> Completion:
-        """Ask for one chat completion, retrying transient failures within the deadline."""
+        """Ask for one chat completion, retrying transient failures within the deadline.
+
+        The deadline is the client's ``total_deadline`` or the request's (``engine.deadline``),
+        whichever comes first: a call made for a web request ends before the web worker's
+        timeout would kill it.
+        """
         started = time.monotonic()
         deadline = started + self.total_deadline
+        outer = request_deadline.current()
+        if outer is not None:
+            if outer <= started:
+                raise LLMTimeout("the request's deadline has passed; the model was not called")
+            deadline = min(deadline, outer)
         payload: dict[str, Any] = {
             "model": self.model,
             "messages": [dict(message) for message in messages],
@@ -380,7 +391,8 @@ class LLMClient:
             self._failed()
             if time.monotonic() >= deadline - 0.001:
                 raise LLMTimeout(
-                    f"no answer within the {self.total_deadline:g} s deadline"
+                    f"no answer within the deadline ({self.total_deadline:g} s a call, or the "
+                    "request's, whichever comes first)"
                 ) from exc
             if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
                 raise _Retry(LLMUnavailable(f"could not connect: {exc!r}")) from exc

@@ -88,7 +88,7 @@ def test_b_a_trickling_body_is_cut_at_the_total_deadline(fake_llm):
     fake_llm.mode = "trickle"
     fake_llm.trickle_interval = 0.1  # well under the read timeout: it never fires
     llm = make_client(fake_llm.base_url, read_timeout=0.3, total_deadline=0.6)
-    with llm, pytest.raises(LLMTimeout, match="0.6 s deadline"):
+    with llm, pytest.raises(LLMTimeout, match="deadline \\(0.6 s a call"):
         ask(llm)
     assert fake_llm.hits == 1
 
@@ -264,3 +264,32 @@ def test_link_local_stays_rejected_even_when_private_ranges_are_allowed():
 def test_https_can_be_required():
     with pytest.raises(UnsafeBaseURL):
         validate_base_url("http://8.8.8.8/v1", require_https=True)
+
+
+def test_a_call_ends_by_the_requests_deadline_before_its_own(fake_llm):
+    """The request's deadline (engine.deadline) is shorter than the client's 2 s: it wins."""
+    import time as _time
+
+    from regen.engine import deadline
+    from regen.engine.llm.errors import LLMTimeout
+
+    from .conftest import make_client
+
+    fake_llm.mode = "hang"
+    with make_client(fake_llm.base_url, read_timeout=5.0) as llm, deadline.within(0.4):
+        started = _time.monotonic()
+        with pytest.raises(LLMTimeout):
+            llm.complete([{"role": "user", "content": "hello"}], temperature=0, max_tokens=5)
+        assert _time.monotonic() - started < 1.0
+
+
+def test_a_call_after_the_requests_deadline_never_reaches_the_model(fake_llm):
+    from regen.engine import deadline
+    from regen.engine.llm.errors import LLMTimeout
+
+    from .conftest import make_client
+
+    with make_client(fake_llm.base_url) as llm, deadline.within(0.0):
+        with pytest.raises(LLMTimeout, match="was not called"):
+            llm.complete([{"role": "user", "content": "hello"}], temperature=0, max_tokens=5)
+    assert fake_llm.hits == 0

@@ -1,0 +1,17 @@
+"""gunicorn's settings that must agree with the app's (gunicorn reads this file from the
+working directory; the Makefile and tests start it from the repository root).
+
+The worker timeout is ``RAIL_REQUEST_TIMEOUT``, the one setting the app derives its own
+deadlines from (``railsite/settings.py``): work for a request ends a few seconds inside it,
+and an idempotency key outlives it only as a lease.
+"""
+
+from pathlib import Path
+
+import environ
+
+environ.Env.read_env(Path(__file__).resolve().parent / ".env", overwrite=False)
+env = environ.Env()
+
+timeout = env.int("RAIL_REQUEST_TIMEOUT", default=30)
+graceful_timeout = timeout
