@@ -289,7 +289,10 @@ def test_a_call_after_the_requests_deadline_never_reaches_the_model(fake_llm):
 
     from .conftest import make_client
 
-    with make_client(fake_llm.base_url) as llm, deadline.within(0.0):
-        with pytest.raises(LLMTimeout, match="was not called"):
-            llm.complete([{"role": "user", "content": "hello"}], temperature=0, max_tokens=5)
+    with (
+        make_client(fake_llm.base_url) as llm,
+        deadline.within(0.0),
+        pytest.raises(LLMTimeout, match="was not called"),
+    ):
+        llm.complete([{"role": "user", "content": "hello"}], temperature=0, max_tokens=5)
     assert fake_llm.hits == 0
