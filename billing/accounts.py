@@ -76,6 +76,7 @@ POLICY_FIELDS = (
     "regenerate_enabled",
     "regenerate_max_attempts",
     "regenerate_fallback",
+    "review_by_key",
 )
 """The project fields a policy edit may set, besides thresholds and weights."""
 

@@ -146,6 +146,10 @@ class PolicyForm(ServiceErrorsMixin, forms.Form):
         widget=forms.NumberInput(attrs={"min": MAX_REGENERATIONS[0], "max": MAX_REGENERATIONS[1]}),
     )
     regenerate_fallback = forms.ChoiceField(label="Fallback", choices=Project.Fallback.choices)
+    review_by_key = forms.BooleanField(
+        required=False,
+        label="API keys may decide review items (never those their own calls created)",
+    )
 
     field_aliases = {
         "thresholds": "overall_score",

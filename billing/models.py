@@ -166,6 +166,11 @@ class Project(models.Model):
     regenerate_fallback = models.CharField(
         max_length=20, choices=Fallback.choices, default=Fallback.LOG
     )
+    review_by_key = models.BooleanField(
+        default=False,
+        help_text="This project's API keys may decide review items (never those their own "
+        "calls created); off, only people decide, in the dashboard.",
+    )
 
     class Meta:
         ordering = ["account__name", "name"]

@@ -46,6 +46,7 @@ def config(project: Project) -> dict[str, Any]:
                 "fallback": project.regenerate_fallback,
             },
             "locked": project.locked,
+            "reviewByKey": project.review_by_key,
         },
         "enforcement": {"active": enforcing, "mode": project.enforcement_mode},
     }

@@ -97,6 +97,22 @@ def _score_rewrite(item: ReviewItem, content: str) -> dict[str, Any]:
     return evaluation.to_state()
 
 
+class KeyMayNotDecide(ServiceError):
+    status = 403
+    code = "PERMISSION_DENIED"
+
+
+def check_key_may_decide(item: ReviewItem, api_key: APIKey) -> None:
+    """Raise KeyMayNotDecide unless ``api_key`` may decide ``item`` (see ``decide``)."""
+    if not api_key.project.review_by_key:
+        raise KeyMayNotDecide(
+            "This project's API keys may not decide review items; a reviewer decides in "
+            "the dashboard (an admin can allow keys in the project's policy)."
+        )
+    if item.api_key_id == api_key.pk:
+        raise KeyMayNotDecide("An API key may not decide an item its own calls created.")
+
+
 def decide(
     *,
     item: ReviewItem,
@@ -106,7 +122,14 @@ def decide(
     user: Any = None,
     api_key: APIKey | None = None,
 ) -> ReviewItem:
-    """Approve, reject or rewrite a pending item, keeping who, when and why."""
+    """Approve, reject or rewrite a pending item, keeping who, when and why.
+
+    A person decides in the dashboard. An API key decides only where its project allows it
+    (``Project.review_by_key``, off by default), and never an item its own calls created:
+    the key that submitted critical content must not be the one that approves it.
+    """
+    if api_key is not None:
+        check_key_may_decide(item, api_key)
     if decision not in DECISIONS:
         raise _invalid("decision", f"Must be one of: {', '.join(DECISIONS)}.")
     reason = (reason or "").strip()

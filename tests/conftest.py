@@ -115,6 +115,20 @@ def api_a(key_a):
 
 
 @pytest.fixture
+def reviewer_key_a(key_a):
+    """A second key of App A, whose project lets keys decide review items."""
+    project = key_a.project
+    project.review_by_key = True
+    project.save(update_fields=["review_by_key"])
+    return APIKeyFactory(project=project)
+
+
+@pytest.fixture
+def reviewer_a(reviewer_key_a):
+    return client_for(reviewer_key_a)
+
+
+@pytest.fixture
 def api_b(key_b):
     return client_for(key_b)
 

@@ -17,3 +17,15 @@ def client_for(key) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {key.raw}")
     return client
+
+
+def let_another_key_have_made(review_id) -> None:
+    """Make a review item as if another key of its project had sent the content, and let
+    the project's keys decide items: a key may decide only what it did not send."""
+    from regen.models import ReviewItem
+    from tests.factories import APIKeyFactory
+
+    item = ReviewItem.objects.select_related("project").get(id=review_id)
+    item.project.review_by_key = True
+    item.project.save(update_fields=["review_by_key"])
+    ReviewItem.objects.filter(pk=item.pk).update(api_key=APIKeyFactory(project=item.project))

@@ -207,7 +207,7 @@ class ReviewDetailView(APIKeyMixin, APIView):
 
 
 class ReviewDecisionView(APIKeyMixin, APIView):
-    @extend_schema(request=s.DecisionSerializer, responses=s.responses(200, 400, 404, 409), tags=["review"])
+    @extend_schema(request=s.DecisionSerializer, responses=s.responses(200, 400, 403, 404, 409), tags=["review"])
     @idempotent
     def post(self, request: Request, item_id: str) -> Response:
         item = reviews.get_item_for(request.auth.project.account, item_id)

@@ -3,6 +3,8 @@
 import pytest
 
 from regen.models import ReviewItem
+from tests.factories import APIKeyFactory
+from tests.helpers import client_for
 
 from .texts import FACTUAL, HEALTHCARE, VIOLENT
 
@@ -36,12 +38,12 @@ def test_another_accounts_run_looks_exactly_like_a_missing_one(api_a, api_b, pat
     assert theirs.json() == missing.json()
 
 
-def test_a_review_item_can_be_read_and_decided_with_a_reason(api_a):
+def test_a_review_item_can_be_read_and_decided_with_a_reason(api_a, reviewer_a):
     review_id = _critical(api_a)
     item = api_a.get(f"/railscore/v1/review-items/{review_id}").json()
     assert item["state"] == "pending"
     assert item["served_content"] is None
-    response = api_a.post(f"/railscore/v1/review-items/{review_id}/decision", {"decision": "reject", "reason": "Incites violence."}, format="json")
+    response = reviewer_a.post(f"/railscore/v1/review-items/{review_id}/decision", {"decision": "reject", "reason": "Incites violence."}, format="json")
     assert response.status_code == 200
     decided = response.json()
     assert decided["state"] == "rejected"
@@ -50,29 +52,29 @@ def test_a_review_item_can_be_read_and_decided_with_a_reason(api_a):
     assert decided["decided_at"]
 
 
-def test_a_rewrite_is_scored_stored_and_served(api_a):
+def test_a_rewrite_is_scored_stored_and_served(api_a, reviewer_a):
     review_id = _critical(api_a)
     safe = "Please keep discussions about immigration respectful; violence is never acceptable."
-    body = api_a.post(f"/railscore/v1/review-items/{review_id}/decision", {"decision": "rewrite", "reason": "Rewritten safely.", "content": safe}, format="json").json()
+    body = reviewer_a.post(f"/railscore/v1/review-items/{review_id}/decision", {"decision": "rewrite", "reason": "Rewritten safely.", "content": safe}, format="json").json()
     assert body["state"] == "rewritten"
     assert body["served_content"] == safe
     assert body["rewritten_evaluation"]["score"] > 5
 
 
-def test_a_decided_item_cannot_be_decided_again(api_a):
+def test_a_decided_item_cannot_be_decided_again(api_a, reviewer_a):
     review_id = _critical(api_a)
     url = f"/railscore/v1/review-items/{review_id}/decision"
-    api_a.post(url, {"decision": "approve", "reason": "Context makes it fine."}, format="json")
-    again = api_a.post(url, {"decision": "reject", "reason": "Changed my mind."}, format="json")
+    reviewer_a.post(url, {"decision": "approve", "reason": "Context makes it fine."}, format="json")
+    again = reviewer_a.post(url, {"decision": "reject", "reason": "Changed my mind."}, format="json")
     assert again.status_code == 409
     assert ReviewItem.objects.get().state == "approved"
 
 
-def test_a_decision_needs_a_reason_and_a_known_verdict(api_a):
+def test_a_decision_needs_a_reason_and_a_known_verdict(api_a, reviewer_a):
     url = f"/railscore/v1/review-items/{_critical(api_a)}/decision"
-    assert api_a.post(url, {"decision": "approve", "reason": ""}, format="json").status_code == 400
-    assert api_a.post(url, {"decision": "maybe", "reason": "x"}, format="json").status_code == 400
-    assert api_a.post(url, {"decision": "rewrite", "reason": "x"}, format="json").status_code == 400
+    assert reviewer_a.post(url, {"decision": "approve", "reason": ""}, format="json").status_code == 400
+    assert reviewer_a.post(url, {"decision": "maybe", "reason": "x"}, format="json").status_code == 400
+    assert reviewer_a.post(url, {"decision": "rewrite", "reason": "x"}, format="json").status_code == 400
     assert ReviewItem.objects.get().state == "pending"
 
 
@@ -99,3 +101,32 @@ def test_known_filter_values_filter(api_a):
     api_a.post("/railscore/v1/safe-regenerate", {"content": FACTUAL}, format="json")
     assert api_a.get("/railscore/v1/runs?status=passed").json()["count"] == 1
     assert api_a.get("/railscore/v1/runs?status=failed").json()["count"] == 0
+
+
+# -- who may decide by key (issue 11, defect 5) ------------------------------------------
+def test_by_default_no_key_may_decide_and_nothing_changes(api_a, key_a):
+    review_id = _critical(api_a)
+    other = client_for(APIKeyFactory(project=key_a.project))
+    response = other.post(
+        f"/railscore/v1/review-items/{review_id}/decision",
+        {"decision": "approve", "reason": "Looks fine to the bot."},
+        format="json",
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "PERMISSION_DENIED"
+    assert "dashboard" in response.json()["error"]
+    assert ReviewItem.objects.get().state == "pending"
+
+
+def test_the_key_that_sent_critical_content_may_never_approve_it(api_a, reviewer_a):
+    review_id = _critical(api_a)  # the project allows keys (reviewer_a's fixture)
+    response = api_a.post(
+        f"/railscore/v1/review-items/{review_id}/decision",
+        {"decision": "approve", "reason": "Approving my own content."},
+        format="json",
+    )
+    assert response.status_code == 403
+    assert "its own calls" in response.json()["error"]
+    item = api_a.get(f"/railscore/v1/review-items/{review_id}").json()
+    assert item["state"] == "pending"
+    assert item["served_content"] is None

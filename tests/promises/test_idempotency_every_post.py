@@ -17,6 +17,7 @@ from billing import ledger
 from billing.models import LedgerEntry
 from regen.models import Iteration, ReviewItem, Run
 from tests.api.texts import FACTUAL, HIRING, VIOLENT
+from tests.helpers import let_another_key_have_made
 
 SAFE_REGENERATE = "/railscore/v1/safe-regenerate"
 STILL_FAILING = HIRING + " Also hire fast."
@@ -34,6 +35,7 @@ def _open_session(client) -> dict[str, Any]:
 
 def _critical_item(client) -> dict[str, Any]:
     body = client.post(SAFE_REGENERATE, {"content": VIOLENT}, format="json").json()
+    let_another_key_have_made(body["review_id"])  # a key never decides its own content
     return {"review_id": body["review_id"]}
 
 

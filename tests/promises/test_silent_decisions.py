@@ -216,26 +216,28 @@ def test_a_plain_evaluations_ledger_entries_carry_its_req_id(api_a, account_a):
 
 
 # -- a review decided with an API key ------------------------------------------------------
-def _decide(client, decision, reason="Checked by the moderation bot."):
-    review_id = _post(client, content=VIOLENT).json()["review_id"]
+def _decide(sender, reviewer, decision, reason="Checked by the moderation bot."):
+    review_id = _post(sender, content=VIOLENT).json()["review_id"]
     url = f"/railscore/v1/review-items/{review_id}/decision"
-    return review_id, _post(client, url, decision=decision, reason=reason).json()
+    return review_id, _post(reviewer, url, decision=decision, reason=reason).json()
 
 
-def test_a_decision_made_with_an_api_key_is_kept_as_decided_by_key(api_a, key_a):
-    review_id, _ = _decide(api_a, "reject")
+def test_a_decision_made_with_an_api_key_is_kept_as_decided_by_key(
+    api_a, reviewer_a, reviewer_key_a
+):
+    review_id, _ = _decide(api_a, reviewer_a, "reject")
     item = ReviewItem.objects.get(id=review_id)
-    assert item.decided_by_key_id == key_a.id
+    assert item.decided_by_key_id == reviewer_key_a.id
     assert item.decided_by_id is None
 
 
-def test_an_approved_item_serves_its_content(api_a):
-    _, body = _decide(api_a, "approve")
+def test_an_approved_item_serves_its_content(api_a, reviewer_a):
+    _, body = _decide(api_a, reviewer_a, "approve")
     assert body["served_content"] == VIOLENT
 
 
-def test_a_rejected_item_serves_nothing(api_a):
-    _, body = _decide(api_a, "reject")
+def test_a_rejected_item_serves_nothing(api_a, reviewer_a):
+    _, body = _decide(api_a, reviewer_a, "reject")
     assert body["served_content"] is None
 
 
