@@ -4,6 +4,7 @@ With no environment at all it runs on SQLite, eager Celery, a database cache (sh
 every worker) and the embedded engines, so ``make run`` works on a bare machine.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     "template_partials",
     "billing",
     "regen",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -63,6 +65,11 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
+]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out log-in before checking it
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = env.str("ROOT_URLCONF", default="railsite.urls")  # bench/ swaps in its own
@@ -216,8 +223,19 @@ CREDIT_PRICES = {name: Decimal(value) for name, value in CREDIT_PRICES.items()}
 
 # Behind a TLS-terminating proxy set BEHIND_TLS_PROXY, SECURE_COOKIES, SECURE_SSL_REDIRECT
 # and SECURE_HSTS_SECONDS; `manage.py check --deploy` then passes (tests/test_deploy.py).
-if env.bool("BEHIND_TLS_PROXY", default=False):
+BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Log-in throttling (django-axes): after 5 failed log-ins a username, and separately an
+# address, is refused for 15 minutes with a page that says so (429); a success resets it.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "railsite.login_throttle.client_ip"
+AXES_VERBOSE = False
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
