@@ -93,7 +93,7 @@ def check_rate_limit(key: APIKey, now: float | None = None) -> RateLimitState:
 
 
 def _hit(counter: str, *, timeout: int) -> int:
-    """Add one to a counter, creating it with its expiry; 0 if the store is down."""
+    """Add one to a counter, creating it with its expiry (in the database while Redis is down)."""
     if not _atomic_cache():
         return _db_hit(counter, timeout=timeout)
     try:
@@ -104,8 +104,8 @@ def _hit(counter: str, *, timeout: int) -> int:
                 return 1
             return int(cache.incr(counter))  # another request created it meanwhile
     except Exception:
-        logger.exception("rate-limit cache unavailable; letting the request through")
-        return 0
+        logger.warning("rate-limit cache unavailable; counting in the database", exc_info=True)
+        return _db_hit(counter, timeout=timeout)
 
 
 def _atomic_cache() -> bool:

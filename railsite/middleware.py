@@ -90,3 +90,27 @@ class RequestDeadlineMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         with deadline.within(settings.RAIL_REQUEST_WORK_SECONDS):
             return self.get_response(request)
+
+
+class DependencyDownMiddleware:
+    """Answer 503 when the database (or the broker) fails outside an API view's own handling.
+
+    API views map database errors themselves (``railsite.exceptions``); this catches what
+    escapes them and every page: an API path gets the contract's JSON, a page a
+    self-contained styled page (it touches no database: the base template would).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from django.db import DatabaseError, DataError
+
+        from railsite.views import unavailable
+
+        if isinstance(exception, DatabaseError) and not isinstance(exception, DataError):
+            return unavailable(request)
+        return None

@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "railsite.middleware.BodySizeLimitMiddleware",
     "railsite.middleware.SecurityHeadersMiddleware",
     "railsite.middleware.RequestDeadlineMiddleware",
+    "railsite.middleware.DependencyDownMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -99,12 +100,24 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+else:
+    # a database that is down or unreachable fails a connection in 2 s, not the OS's minutes
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=2)
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: the database by default (table railsite_cache, made by `manage.py
 # createcachetable`), so every worker shares cached evaluations; CACHE_URL=redis://...
 # in production. Rate limits count in Redis, or atomically in the database without it.
 CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://railsite_cache")}
+if CACHES["default"]["BACKEND"].endswith("RedisCache"):
+    # a Redis that is down or hung costs a request at most this, then the cache is skipped
+    # (a miss; rate limits count in the database instead)
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        socket_connect_timeout=env.float("REDIS_TIMEOUT", default=0.5),
+        socket_timeout=env.float("REDIS_TIMEOUT", default=0.5),
+    )
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -176,7 +189,18 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    # a broker that is down or hung fails a publish quickly: the run is then failed and
+    # its hold released, and the client gets a 503 (regen.runs.submit_async)
+    "socket_connect_timeout": env.float("REDIS_TIMEOUT", default=0.5),
+    "socket_timeout": env.float("REDIS_TIMEOUT", default=0.5),
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("REDIS_TIMEOUT", default=0.5)
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.1,
+    "interval_max": 0.1,
 }
 if not CELERY_BROKER_URL:
     CELERY_BROKER_URL = "memory://"

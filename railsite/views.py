@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 from django.views.defaults import page_not_found, server_error
+
+logger = logging.getLogger(__name__)
 
 API_PREFIXES = ("/railscore/", "/api/", "/verify", "/health")
 
@@ -25,3 +29,16 @@ def crashed(request: HttpRequest) -> HttpResponse:
         body = {"error": "An internal error occurred; it has been logged.", "code": "INTERNAL_ERROR"}
         return JsonResponse(body, status=500)
     return server_error(request)
+
+
+def unavailable(request: HttpRequest) -> HttpResponse:
+    """Answer 503 while a dependency is down: JSON for the API, a plain styled page else."""
+    logger.error("a dependency is unavailable while serving %s", request.path, exc_info=True)
+    headers = {"Retry-After": "5"}
+    if _is_api(request):
+        body = {
+            "error": "The service is temporarily unavailable. Please retry shortly.",
+            "code": "SERVICE_UNAVAILABLE",
+        }
+        return JsonResponse(body, status=503, headers=headers)
+    return HttpResponse(render_to_string("503.html"), status=503, headers=headers)

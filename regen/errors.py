@@ -14,6 +14,18 @@ class RegenerationFailed(ServiceError):
     default_message = "Regeneration failed after retries; the credits held for this call were released."
 
 
+class QueueUnavailable(ServiceError):
+    status = 503
+    code = "SERVICE_UNAVAILABLE"
+    default_message = (
+        "The job queue is unavailable; the run was not queued and nothing was charged. "
+        "Retry shortly."
+    )
+
+    def headers(self) -> dict[str, str]:
+        return {**super().headers(), "Retry-After": "5"}
+
+
 class CriticalContent(ServiceError):
     """Raised with the seed's 422 body (evaluation, credits, ``review_id``)."""
 

@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from typing import Any
 
 from django.core.cache import cache
 
 from regen.engine.requests import EvalRequest
+
+logger = logging.getLogger(__name__)
 
 LIFETIME_SECONDS = {"basic": 300, "deep": 180}
 CLEANUP_SLACK_SECONDS = 1
@@ -36,7 +39,11 @@ def key_for(*, account_id: int, request: EvalRequest) -> str:
 
 def get(*, account_id: int, request: EvalRequest, req_id: str) -> dict[str, Any] | None:
     """Return the cached answer as a free hit under ``req_id``, or None."""
-    entry = cache.get(key_for(account_id=account_id, request=request))
+    try:
+        entry = cache.get(key_for(account_id=account_id, request=request))
+    except Exception:  # a cache that is down is a miss: the evaluation runs and is charged
+        logger.warning("eval cache unavailable; evaluating", exc_info=True)
+        return None
     if entry is None or time.time() >= entry["expires_at"]:
         return None
     body: dict[str, Any] = entry["body"]  # a fresh copy: every cache backend pickles
@@ -52,8 +59,11 @@ def put(*, account_id: int, request: EvalRequest, body: dict[str, Any], resolved
         return
     lifetime = LIFETIME_SECONDS[resolved_mode]
     entry = {"expires_at": time.time() + lifetime, "body": body}
-    cache.set(
-        key_for(account_id=account_id, request=request),
-        entry,
-        lifetime + CLEANUP_SLACK_SECONDS,
-    )
+    try:
+        cache.set(
+            key_for(account_id=account_id, request=request),
+            entry,
+            lifetime + CLEANUP_SLACK_SECONDS,
+        )
+    except Exception:  # not cached: the next identical evaluation is charged again
+        logger.warning("eval cache unavailable; the answer is not cached", exc_info=True)

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -38,7 +39,7 @@ from regen.engine.report import (
 from regen.engine.requests import RegenerateRequest
 from regen.engine.scoring import Evaluation
 from regen.engines import EXTERNAL, get_evaluator, get_prices, get_regenerator, price
-from regen.errors import CriticalContent, RegenerationFailed
+from regen.errors import CriticalContent, QueueUnavailable, RegenerationFailed
 from regen.models import Iteration, ReviewItem, Run
 
 logger = logging.getLogger(__name__)
@@ -385,13 +386,29 @@ def undo_step(run: Run, error: Exception, *, memo: str) -> None:
 
 
 def submit_async(*, caller: Caller, request: RegenerateRequest, priced: Estimate | None = None) -> Run:
-    """Hold and queue a run, then hand it to a worker once the transaction commits."""
-    from regen.tasks import execute_run_task  # the task module imports this one
+    """Hold and queue a run, then hand it to a worker once the transaction commits.
 
+    Enqueue or release: if the broker refuses the task (down, or hung past its timeout),
+    the run is failed and its hold released at once, and the caller gets a 503; no hold is
+    ever left behind a task that was not queued.
+    """
     with transaction.atomic():
         run = submit_run(caller=caller, request=request, priced=priced)
-        execute_run_task.delay_on_commit(str(run.id))
+        transaction.on_commit(lambda: _enqueue(run))
     return run
+
+
+def _enqueue(run: Run) -> None:
+    from regen.tasks import execute_run_task  # the task module imports this one
+
+    try:
+        execute_run_task.delay(str(run.id))
+    except Exception as error:
+        if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
+            raise  # an eager "queue" ran the task here: its failure is the run's own
+        logger.exception("could not queue run %s", run.id)
+        fail_run(run, f"the job queue refused the run: {error}")
+        raise QueueUnavailable() from error
 
 
 STALE_AFTER = timedelta(minutes=30)

@@ -120,13 +120,20 @@ def test_a_429_carries_retry_after_and_the_rate_limit_headers(free_key, clock):
     } <= set(headers)
 
 
-def test_a_broken_cache_lets_requests_through(free_key, clock, monkeypatch):
+def test_a_broken_cache_counts_in_the_database_instead(free_key, clock, monkeypatch):
+    """Redis down: the limits still hold (counted in billing.RateCounter), not waived."""
+
     def broken(*args, **kwargs):
         raise ConnectionError("cache down")
 
     monkeypatch.setattr(ratelimit, "_atomic_cache", lambda: True)  # count in the cache
     monkeypatch.setattr(cache, "incr", broken)
-    assert ratelimit.check_rate_limit(free_key).remaining == 10
+    assert ratelimit.check_rate_limit(free_key).remaining == 9
+    assert ratelimit.check_rate_limit(free_key).remaining == 8
+    for _ in range(8):
+        ratelimit.check_rate_limit(free_key)
+    with pytest.raises(ratelimit.RateLimitExceeded):
+        ratelimit.check_rate_limit(free_key)
 
 
 @pytest.fixture(params=["cache", "database"])
