@@ -39,6 +39,9 @@ run: install .env
 	$(PY) manage.py collectstatic --noinput -v 0
 	$(PY) manage.py seed_demo
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
+	@# the periodic clean-ups run beside the server, and stop with it
+	$(PY) manage.py run_cleanups --every 60 >/dev/null & cleanups=$$!; \
+	trap 'kill $$cleanups 2>/dev/null' EXIT INT TERM; \
 	$(VENV)/bin/gunicorn railsite.wsgi --bind $(HOST):$(PORT) --workers 2 --no-control-socket --access-logfile -
 
 services:

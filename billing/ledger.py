@@ -17,8 +17,9 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
+from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from billing.errors import HoldClosed, InsufficientCredits, InvalidAmount
@@ -101,11 +102,20 @@ def adjust(*, account: Account, amount: Any, reason: str, created_by: Any) -> Le
     return entry
 
 
-def hold(*, account: Account, amount: Any, reference: str, memo: str = "") -> Hold:
-    """Reserve credits for work about to run, or raise InsufficientCredits."""
+def hold(
+    *, account: Account, amount: Any, reference: str, memo: str = "", request_bound: bool = False
+) -> Hold:
+    """Reserve credits for work about to run, or raise InsufficientCredits.
+
+    ``request_bound``: the request that makes the hold closes it (see
+    ``release_orphaned_holds``).
+    """
     amount = to_amount(amount)
     with transaction.atomic():
-        held = Hold.objects.create(account=account, amount=amount, reference=reference, memo=memo)
+        held = Hold.objects.create(
+            account=account, amount=amount, reference=reference, memo=memo,
+            request_bound=request_bound,
+        )  # fmt: skip
         after = _apply(account.pk, held_change=amount, needs=amount)
         if after is None:
             raise InsufficientCredits(balance=available_of(account), required=amount)
@@ -207,15 +217,31 @@ def refund(
         )
 
 
-def orphaned_holds(older_than: timedelta) -> QuerySet[Hold]:
-    """Return open holds created more than ``older_than`` ago (a crashed worker's)."""
-    return Hold.objects.filter(state=Hold.State.OPEN, created_at__lt=timezone.now() - older_than)
+def orphaned_holds(older_than: timedelta, request_bound_after: timedelta | None = None) -> QuerySet[Hold]:
+    """Return open holds created more than ``older_than`` ago (a crashed worker's), and
+    request-bound ones more than ``request_bound_after`` ago (a killed request's)."""
+    now = timezone.now()
+    stale = Q(created_at__lt=now - older_than)
+    if request_bound_after is not None:
+        stale |= Q(request_bound=True, created_at__lt=now - request_bound_after)
+    return Hold.objects.filter(stale, state=Hold.State.OPEN)
 
 
-def release_orphaned_holds(older_than: timedelta = timedelta(hours=1), batch: int = 1000) -> int:
-    """Release every orphaned hold; return how many this call released."""
+def release_orphaned_holds(
+    older_than: timedelta = timedelta(hours=1),
+    batch: int = 1000,
+    request_bound_after: timedelta | None = None,
+) -> int:
+    """Release every orphaned hold; return how many this call released.
+
+    ``request_bound_after`` defaults to the idempotency lease (the web timeout plus a
+    margin): no request lives longer, so an evaluation's hold still open then was left by
+    a killed worker, and is given back in minutes rather than an hour.
+    """
+    if request_bound_after is None:
+        request_bound_after = timedelta(seconds=settings.IDEMPOTENCY_LEASE_SECONDS)
     released = 0
-    for orphan in list(orphaned_holds(older_than).order_by("pk")[:batch]):
+    for orphan in list(orphaned_holds(older_than, request_bound_after).order_by("pk")[:batch]):
         try:
             release(hold=orphan, memo="released: orphaned hold")
         except HoldClosed:

@@ -270,6 +270,11 @@ class Hold(models.Model):
     amount = _money()
     reference = models.CharField(max_length=100, db_index=True)
     memo = models.CharField(max_length=200, blank=True)
+    request_bound = models.BooleanField(
+        default=False,
+        help_text="Closed within the request that made it (an evaluation or a scan): still "
+        "open past the web timeout, its request was killed.",
+    )
     state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
     used = _money(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -189,12 +189,21 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    # A crashed worker's job comes back after this; a job that runs longer is delivered
+    # again meanwhile, but the run's lease (RUN_LEASE_SECONDS) keeps the second delivery
+    # from executing it at the same time (regen.runs._claim).
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600),
+    # workers look for such expired deliveries about every CELERY_RESTORE_EVERY seconds
+    # (kombu's default is 100 s: one scan every 10th tick of 10 s)
+    "unacked_restore_interval": 1,
+    "unacked_restore_throttle": env.int("CELERY_RESTORE_EVERY", default=30),
     # a broker that is down or hung fails a publish quickly: the run is then failed and
     # its hold released, and the client gets a 503 (regen.runs.submit_async)
     "socket_connect_timeout": env.float("REDIS_TIMEOUT", default=0.5),
     "socket_timeout": env.float("REDIS_TIMEOUT", default=0.5),
 }
+RUN_LEASE_SECONDS = env.int("RUN_LEASE_SECONDS", default=300)
+"""How long a worker holds a run without storing an iteration before it counts as dead."""
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("REDIS_TIMEOUT", default=0.5)
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 1,
@@ -204,10 +213,11 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 }
 if not CELERY_BROKER_URL:
     CELERY_BROKER_URL = "memory://"
-# Periodic clean-up for `celery -A railsite beat`: lost runs first, then any stray hold.
+# Periodic clean-ups (regen.cleanups.sweep) every minute: by the beat embedded in one
+# worker (`celery -A railsite worker -B`), or by `manage.py run_cleanups --every 60`, which
+# `make run` starts beside the web server when there is no worker.
 CELERY_BEAT_SCHEDULE = {
-    "fail-stale-runs": {"task": "regen.fail_stale_runs", "schedule": 300.0},
-    "release-orphaned-holds": {"task": "billing.release_orphaned_holds", "schedule": 600.0},
+    "sweep": {"task": "railsite.sweep", "schedule": 60.0},
 }
 
 # The web worker's timeout (gunicorn.conf.py reads the same variable): work done for a

@@ -30,7 +30,11 @@ CHECKS = ("pii", "prompt_injection", "rail_score")
 def _scanned(caller: Caller, reference: str, memo: str, scan: Callable[[], agent.AgentScan]) -> tuple[agent.AgentScan, Decimal]:
     """Hold the price, scan, then charge it; a scan that fails gives the credits back."""
     hold = ledger.hold(
-        account=caller.account, amount=get_prices().agent_scan, reference=reference, memo=memo
+        account=caller.account,
+        amount=get_prices().agent_scan,
+        reference=reference,
+        memo=memo,
+        request_bound=True,
     )
     try:
         found = scan()

@@ -104,7 +104,9 @@ def evaluate_content(*, caller: Caller, request: EvalRequest) -> dict[str, Any]:
     prices = get_prices()
     count = len(request.dimensions)
     worst = prices.evaluation("deep" if request.mode in ("deep", "auto") else "basic", count)
-    hold = ledger.hold(account=caller.account, amount=worst, reference=req_id, memo="evaluation")
+    hold = ledger.hold(
+        account=caller.account, amount=worst, reference=req_id, memo="evaluation", request_bound=True
+    )
     try:
         evaluation, met, resolved, escalated = _run(request)
     except Exception as error:

@@ -95,6 +95,12 @@ class Run(models.Model):
     output_tokens = models.PositiveIntegerField(default=0)
     total_latency_ms = models.FloatField(default=0.0)
     attempts = models.PositiveSmallIntegerField(default=0, help_text="Task deliveries claimed.")
+    lease_token = models.UUIDField(
+        null=True, blank=True, help_text="The executor that holds the run (regen.runs._claim)."
+    )
+    lease_expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="Renewed by every stored iteration; past it, the executor is dead."
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -12,6 +12,7 @@ nothing is charged twice or lost.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -117,20 +118,73 @@ def submit_run(
     return open_run(caller=caller, request=request, hold=worst, kind=kind, running=running)
 
 
+class LeaseHeld(Exception):
+    """Another executor holds the run's lease and is alive: come back in ``retry_in`` s."""
+
+    def __init__(self, retry_in: float) -> None:
+        super().__init__(f"the run is leased for another {retry_in:.0f} s")
+        self.retry_in = retry_in
+
+
+class LeaseLost(Exception):
+    """This executor's lease was taken over (it was presumed dead): stop, store nothing."""
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.RUN_LEASE_SECONDS)
+
+
 def _claim(run_id: Any) -> Run | None:
-    """Take a queued (or crashed, re-delivered) run for this worker, at most once at a time."""
-    claimed = Run.objects.filter(
-        Q(status=Run.Status.QUEUED) | Q(status=Run.Status.RUNNING), id=run_id, attempts__lt=MAX_ATTEMPTS
-    ).update(status=Run.Status.RUNNING, attempts=F("attempts") + 1, started_at=timezone.now())
+    """Take a queued run, or a running one whose executor's lease expired, for this executor.
+
+    One conditional UPDATE: of two deliveries of one run (a redelivery after a visibility
+    timeout shorter than the task, or a crashed worker's), only one holds the lease at a
+    time; the other gets ``LeaseHeld`` while the holder is alive (it renews the lease at
+    every stored iteration) and takes the run over once the lease has expired. Returns
+    None for a run that is final or out of attempts.
+    """
+    now = timezone.now()
+    token = uuid.uuid4()
+    free = Q(status=Run.Status.QUEUED) | Q(
+        Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now), status=Run.Status.RUNNING
+    )
+    claimed = Run.objects.filter(free, id=run_id, attempts__lt=MAX_ATTEMPTS).update(
+        status=Run.Status.RUNNING,
+        attempts=F("attempts") + 1,
+        started_at=now,
+        lease_token=token,
+        lease_expires_at=now + _lease(),
+    )
     if not claimed:
+        current = Run.objects.filter(id=run_id).values("status", "lease_expires_at").first()
+        alive = (
+            current is not None
+            and current["status"] == Run.Status.RUNNING
+            and current["lease_expires_at"] is not None
+            and current["lease_expires_at"] >= now
+        )
+        if alive:
+            raise LeaseHeld((current["lease_expires_at"] - now).total_seconds() + 1)
         return None
     run = Run.objects.select_related("hold", "account").get(id=run_id)
     run.iterations.all().delete()  # a re-delivered run starts again from iteration 0
     return run
 
 
+def _renew(run: Run) -> None:
+    """Extend this executor's lease, or raise LeaseLost if another executor took it."""
+    renewed = Run.objects.filter(id=run.id, lease_token=run.lease_token).update(
+        lease_expires_at=timezone.now() + _lease()
+    )
+    if not renewed:
+        raise LeaseLost(f"run {run.id} was taken over by another executor")
+
+
 def execute_run(run_id: Any, *, progress: bool = False) -> Run:
-    """Run a submitted run's loop to its end, store it, and settle its credits."""
+    """Run a submitted run's loop to its end, store it, and settle its credits.
+
+    Raises ``LeaseHeld`` while another live executor holds the run (the task retries).
+    """
     run = _claim(run_id)
     if run is None:
         run = Run.objects.get(id=run_id)
@@ -169,6 +223,8 @@ def _execute(
             original=original,
             deadline=request_deadline.current(),  # None on a worker
         )
+    except LeaseLost:
+        raise  # another executor owns the run now: it stores and settles it
     except Exception as error:
         logger.exception("run %s failed", run.id)
         fail_run(run, str(error) or type(error).__name__)
@@ -227,8 +283,11 @@ def iteration_row(run: Run, it: LoopIteration, *, keep_history: bool = True) -> 
 
 
 def _store_progress(run: Run, it: LoopIteration) -> None:
-    """Store one iteration as it arrives, so pages and job status can show progress."""
+    """Store one iteration as it arrives, so pages and job status can show progress, and
+    renew the executor's lease (or stop, storing nothing, if it was taken over)."""
     with transaction.atomic():
+        if run.lease_token is not None:
+            _renew(run)
         store_iteration(run, it)
         Run.objects.filter(id=run.id).update(iterations_done=it.index + 1)
 
@@ -308,8 +367,16 @@ def finish_run(
     render: Render | None = None,
     keep_history: bool = True,
 ) -> Run:
-    """Store a finished loop and settle the hold with what it used, in one transaction."""
+    """Store a finished loop and settle the hold with what it used, in one transaction.
+
+    A leased run (a worker's) is finished only by the executor that still holds its lease:
+    a presumed-dead executor that comes back late raises ``LeaseLost`` and changes nothing.
+    """
     with transaction.atomic():
+        if run.lease_token is not None:
+            owned = Run.objects.select_for_update().filter(id=run.id, lease_token=run.lease_token)
+            if not owned.exists():
+                raise LeaseLost(f"run {run.id} was taken over by another executor")
         if run.hold is not None:
             ledger.settle(hold=run.hold, used=loop.credits_breakdown["total"])
         if not stored:
@@ -412,15 +479,32 @@ def _enqueue(run: Run) -> None:
 
 
 STALE_AFTER = timedelta(minutes=30)
-"""A queued or running run older than this has lost its worker (the task never ran)."""
+"""A queued run older than this has lost its task (it never reached a worker)."""
+
+
+def _lease_lost_after() -> timedelta:
+    """How long after its lease expired a running run's task is lost for good: by then the
+    broker has redelivered it (visibility timeout) and a worker would have taken it over."""
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600)
+    return timedelta(seconds=int(visibility) + 60)
 
 
 def fail_stale_runs(*, older_than: timedelta = STALE_AFTER, batch: int = 500) -> int:
-    """Fail runs whose task was lost, giving back their credits; return how many."""
-    cutoff = timezone.now() - older_than
-    stale = Run.objects.filter(
-        status__in=[Run.Status.QUEUED, Run.Status.RUNNING], created_at__lt=cutoff, external=False
-    ).order_by("created_at")
+    """Fail runs whose task was lost, giving back their credits; return how many.
+
+    A running run whose executor renews its lease is never stale, however long it runs. A
+    running run without a lease is a synchronous request's: once no request could still be
+    alive (the idempotency lease: the web timeout plus a margin), its request was killed.
+    """
+    now = timezone.now()
+    cutoff = now - older_than
+    request_gone = now - timedelta(seconds=settings.IDEMPOTENCY_LEASE_SECONDS)
+    lost = (
+        Q(status=Run.Status.QUEUED, created_at__lt=cutoff)
+        | Q(status=Run.Status.RUNNING, lease_token__isnull=True, created_at__lt=request_gone)
+        | Q(status=Run.Status.RUNNING, lease_expires_at__lt=now - _lease_lost_after())
+    )
+    stale = Run.objects.filter(lost, external=False).order_by("created_at")
     failed = 0
     for run in stale[:batch]:
         if fail_run(run, "no worker finished this run in time").status == Run.Status.FAILED:

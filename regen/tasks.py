@@ -7,6 +7,7 @@ import functools
 import os
 import time
 from datetime import timedelta
+from typing import Any
 
 from celery import shared_task
 from django.db import transaction
@@ -17,11 +18,27 @@ from regen.errors import CriticalContent, RegenerationFailed
 from regen.models import Iteration
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
-def execute_run_task(run_id: str) -> None:
-    """Run a submitted run; its outcome (even critical or failed) is stored on the run."""
-    with contextlib.suppress(CriticalContent, RegenerationFailed):
-        runs.execute_run(run_id, progress=True)
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def execute_run_task(self: Any, run_id: str) -> None:
+    """Run a submitted run; its outcome (even critical or failed) is stored on the run.
+
+    A second delivery of a run another live executor holds (a visibility timeout shorter
+    than the task) comes back when that lease would have expired, instead of running the
+    run twice at once; a delivery whose lease was taken over stops without a trace.
+    """
+    try:
+        with contextlib.suppress(CriticalContent, RegenerationFailed, runs.LeaseLost):
+            runs.execute_run(run_id, progress=True)
+    except runs.LeaseHeld as held:
+        raise self.retry(countdown=held.retry_in, max_retries=None) from held
+
+
+@shared_task(name="railsite.sweep", ignore_result=True)
+def sweep() -> dict[str, int]:
+    """Every periodic clean-up at once (regen.cleanups; beat runs it every minute)."""
+    from regen.cleanups import sweep as run_sweep
+
+    return run_sweep()
 
 
 @shared_task(name="regen.fail_stale_runs", ignore_result=True)

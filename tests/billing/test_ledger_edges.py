@@ -13,6 +13,7 @@ from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
+from django.utils import timezone
 
 from billing import ledger
 from billing.errors import HoldClosed, InsufficientCredits, InvalidAmount
@@ -654,7 +655,7 @@ def test_an_orphan_closed_meanwhile_is_skipped_and_the_sweep_goes_on(account_a, 
     closed = charged(account_a, "req_late", 2)
     orphans = [ledger.hold(account=account_a, amount=5, reference=f"req_{i}") for i in range(2)]
     stale = Hold.objects.filter(pk__in=[closed.pk] + [h.pk for h in orphans])
-    monkeypatch.setattr(ledger, "orphaned_holds", lambda older_than: stale)
+    monkeypatch.setattr(ledger, "orphaned_holds", lambda older_than, request_bound_after: stale)
     assert ledger.release_orphaned_holds(timedelta(hours=1)) == 2
     assert ledger.available_of(account_a) == D("98")
     assert_reconciles(account_a)
@@ -665,6 +666,26 @@ def test_the_orphan_sweep_uses_the_age_it_is_given(account_a):
     age(held, 2)
     assert ledger.release_orphaned_holds(timedelta(hours=3)) == 0
     assert ledger.release_orphaned_holds(timedelta(minutes=90)) == 1
+
+
+def test_a_request_bound_hold_is_released_once_no_request_could_still_hold_it(
+    account_a, settings
+):
+    """An evaluation killed mid-request: its hold is given back after the idempotency
+    lease (the web timeout plus a margin), not after an hour (issue 11)."""
+    settings.IDEMPOTENCY_LEASE_SECONDS = 40
+    young = ledger.hold(account=account_a, amount=1, reference="eval_young", request_bound=True)
+    old = ledger.hold(account=account_a, amount=1, reference="eval_old", request_bound=True)
+    run_hold = ledger.hold(account=account_a, amount=4, reference="run_busy")
+    Hold.objects.filter(pk=young.pk).update(created_at=timezone.now() - timedelta(seconds=30))
+    Hold.objects.filter(pk__in=[old.pk, run_hold.pk]).update(
+        created_at=timezone.now() - timedelta(seconds=50)
+    )
+    assert ledger.release_orphaned_holds() == 1
+    assert Hold.objects.get(pk=old.pk).state == "released"
+    assert Hold.objects.get(pk=young.pk).state == "open"
+    assert Hold.objects.get(pk=run_hold.pk).state == "open"  # a worker's run: an hour
+    assert_reconciles(account_a)
 
 
 def test_the_orphan_sweep_waits_an_hour_by_default(account_a):

@@ -34,6 +34,8 @@ VISIBILITY_TIMEOUT = 5
 """Seconds before Redis hands an unacknowledged message (its worker died) to another."""
 TASK_DELAY = 0.4
 """Seconds the worker pauses after each progress iteration (RAILSITE_TEST_TASK_DELAY)."""
+RUN_LEASE_SECONDS = 2
+"""The workers' run lease (RUN_LEASE_SECONDS): renewed at every stored iteration."""
 POLL = 0.05
 
 
@@ -230,6 +232,8 @@ def worker(_real_services, django_db_setup, queue, broker, tmp_path_factory) -> 
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
         "RAILSITE_TEST_TASK_DELAY": str(TASK_DELAY),
+        # a lease a few iterations long: a crashed executor's run is taken over in seconds
+        "RUN_LEASE_SECONDS": str(RUN_LEASE_SECONDS),
         "PYTHONUNBUFFERED": "1",
     }
     log = tmp_path_factory.mktemp("celery") / "worker.log"

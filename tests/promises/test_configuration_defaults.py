@@ -110,7 +110,7 @@ DOCUMENTED = {
     "DATABASE_NAME": "db.sqlite3",
     "CACHE_BACKEND": "django.core.cache.backends.db.DatabaseCache",
     "CELERY_TASK_ALWAYS_EAGER": True,
-    "CELERY_VISIBILITY_TIMEOUT": 3600,
+    "CELERY_VISIBILITY_TIMEOUT": 600,
     "RAIL_EVALUATOR": "embedded",
     "RAIL_REGENERATOR": "embedded",
     "RAIL_LLM_BASE_URL": "",

@@ -269,9 +269,9 @@ def test_a_lost_runs_hold_is_released(key_a, account_a):
     assert ledger.available_of(account_a) == balance
 
 
-def test_celery_beat_runs_the_lost_run_clean_up(db):
-    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert "regen.fail_stale_runs" in scheduled
+def test_celery_beat_runs_every_clean_up_every_minute(db):
+    scheduled = {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert scheduled == {"railsite.sweep": 60.0}
 
 
 # -- EvalGuard: versions compete on their worst selected dimension ---------------------------
