@@ -15,3 +15,9 @@ env = environ.Env()
 
 timeout = env.int("RAIL_REQUEST_TIMEOUT", default=30)
 graceful_timeout = timeout
+
+# gunicorn's own error answers (a malformed request line, headers too large) in the API's
+# JSON shape rather than HTML
+from railsite.gunicorn_errors import install as _json_errors  # noqa: E402
+
+_json_errors()

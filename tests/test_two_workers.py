@@ -169,3 +169,38 @@ def test_a_chunked_body_over_the_limit_is_a_413_in_the_contract_shape(server):
     status, answer, _ = _chunked(url, keys["eval"], "/railscore/v1/eval", [big])
     assert status == 413
     assert answer["code"] == "PAYLOAD_TOO_LARGE"
+
+
+def _raw(url: str, payload: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send ``payload`` as is over a socket; return the status, headers and body."""
+    from urllib.parse import urlsplit
+
+    where = urlsplit(url)
+    with socket.create_connection((where.hostname, where.port), timeout=10) as sock:
+        sock.sendall(payload)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
+    return int(lines[0].split()[1]), headers, body
+
+
+@pytest.mark.parametrize(
+    ("payload", "status"),
+    [
+        (b"GARBAGE\r\n\r\n", 400),
+        (b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 9000 + b"\r\n\r\n", 431),
+        (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
+    ],
+    ids=["bad-request-line", "header-too-large", "uri-too-long"],
+)
+def test_gunicorns_own_errors_are_json_in_the_contract_shape(server, payload, status):
+    url, _, _ = server
+    answered, headers, body = _raw(url, payload)
+    assert answered == status
+    assert headers["Content-Type"] == "application/json"
+    data = json.loads(body)
+    assert set(data) == {"error", "code"}
+    assert data["error"]
