@@ -30,7 +30,10 @@ def write_error(sock: socket.socket, status_int: int, reason: str, mesg: str) ->
     if status_int >= 500 and status_int != 501:
         message = "An internal error occurred; it has been logged."
     body = json.dumps(
-        {"error": f"{reason}: {message}" if mesg else message, "code": CODES.get(status_int, "BAD_REQUEST")}
+        {
+            "error": f"{reason}: {message}" if mesg else message,
+            "code": CODES.get(status_int, "BAD_REQUEST"),
+        }
     ).encode()
     head = (
         f"HTTP/1.1 {status_int} {reason}\r\n"
