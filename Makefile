@@ -7,7 +7,7 @@ TEST_STAMP := $(VENV)/.test-$(SUM)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install install-test run test bench quality mutate lint fmt services clean
+.PHONY: install install-test run test bench load quality mutate lint fmt services clean
 
 # serving needs only the project's own dependencies; the tests add the dev extra
 $(SERVE_STAMP): pyproject.toml
@@ -54,6 +54,11 @@ test: install-test .env
 	$(VENV)/bin/mypy --no-error-summary ; \
 	CONN_MAX_AGE=0 $(VENV)/bin/pytest $(PYTEST_ARGS); \
 	if [ -z "$(PYTEST_ARGS)" ]; then CONN_MAX_AGE=0 $(VENV)/bin/pytest -m perf -q; fi
+
+# the production set-up (gunicorn, PostgreSQL, Redis, two Celery workers) under a bounded
+# mixed load from this process, then the books checked: bench/load.py
+load: install-test .env
+	$(PY) -m bench.load $(LOAD_ARGS)
 
 bench: install-test .env
 	@set -e; services="$$($(PY) scripts/services.py)" || exit 1; eval "$$services"; $(PY) -m bench
