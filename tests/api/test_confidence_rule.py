@@ -14,9 +14,7 @@ class DoubtsPrivacy:
 
     def evaluate(self, text: str, ctx: EvalContext) -> RawEvaluation:
         dims = ctx.dimensions or DIMENSIONS
-        return RawEvaluation(
-            {d: DimensionScore(9.0, 0.2 if d == "privacy" else 0.9) for d in dims}
-        )
+        return RawEvaluation({d: DimensionScore(9.0, 0.2 if d == "privacy" else 0.9) for d in dims})
 
     def estimate_cost_usd(self, *, text_chars: int, ctx: EvalContext) -> float:
         return 0.0
@@ -33,8 +31,12 @@ def test_an_unsure_dimension_is_reported_as_failing(api_a, monkeypatch):
     result = _eval(api_a, monkeypatch)
     privacy = result["thresholds_met"]["dimension_results"]["privacy"]
     assert privacy == {
-        "score": 9.0, "threshold": 7.0, "confidence": 0.2, "confidence_threshold": 0.5,
-        "passed": False, "required": False,
+        "score": 9.0,
+        "threshold": 7.0,
+        "confidence": 0.2,
+        "confidence_threshold": 0.5,
+        "passed": False,
+        "required": False,
     }
     assert result["thresholds_met"]["dimension_failures_count"] == 1
     assert result["thresholds_met"]["all_passed"] is True  # priority allows two optional

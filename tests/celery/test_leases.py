@@ -44,7 +44,9 @@ def lease_queue() -> str:
 
 
 @pytest.fixture(scope="module")
-def two_workers(_real_services, django_db_setup, lease_queue, broker, tmp_path_factory) -> Iterator[list[Worker]]:
+def two_workers(
+    _real_services, django_db_setup, lease_queue, broker, tmp_path_factory
+) -> Iterator[list[Worker]]:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "railsite.settings",
@@ -92,8 +94,10 @@ def test_a_redelivered_task_waits_for_the_live_executor_instead_of_running_twice
     with sending_to(lease_queue):
         run = runs.submit_async(caller=caller, request=_long_request())
     wait_for(
-        lambda: (unacked_age(broker, lease_queue) or 0) > VISIBILITY_TIMEOUT + 0.5
-        or final_run(run.id) is not None,
+        lambda: (
+            (unacked_age(broker, lease_queue) or 0) > VISIBILITY_TIMEOUT + 0.5
+            or final_run(run.id) is not None
+        ),
         timeout=40,
         what="the message to outlive its visibility timeout",
     )

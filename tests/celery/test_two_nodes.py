@@ -85,10 +85,22 @@ def cluster(_real_services, django_db_setup, broker, tmp_path_factory) -> Iterat
         port = _free_port()
         nodes.append(
             subprocess.Popen(
-                [gunicorn, "railsite.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-                 "--no-control-socket", "--log-level", "warning"],
-                cwd=ROOT, env=env, stdout=(logs / f"node-{n}.log").open("wb"),
-                stderr=subprocess.STDOUT, start_new_session=True,
+                [
+                    gunicorn,
+                    "railsite.wsgi",
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                    "--workers",
+                    "2",
+                    "--no-control-socket",
+                    "--log-level",
+                    "warning",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=(logs / f"node-{n}.log").open("wb"),
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )  # fmt: skip
         )
         urls.append(f"http://127.0.0.1:{port}")
@@ -140,8 +152,12 @@ def test_the_rate_limit_counts_across_both_nodes(cluster):
 def test_an_idempotency_key_used_on_one_node_replays_on_the_other(cluster):
     key = _key()
     body = {"content": HIRING, "max_regenerations": 1}
-    first = _post(cluster[0], key, "/railscore/v1/safe-regenerate", body, **{"Idempotency-Key": "n-1"})
-    again = _post(cluster[1], key, "/railscore/v1/safe-regenerate", body, **{"Idempotency-Key": "n-1"})
+    first = _post(
+        cluster[0], key, "/railscore/v1/safe-regenerate", body, **{"Idempotency-Key": "n-1"}
+    )
+    again = _post(
+        cluster[1], key, "/railscore/v1/safe-regenerate", body, **{"Idempotency-Key": "n-1"}
+    )
     assert first.status_code == again.status_code == 200
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.content == first.content
@@ -166,16 +182,24 @@ def test_a_session_opened_on_one_node_continues_on_the_other(cluster):
 
 def test_a_job_submitted_to_one_node_is_read_finished_from_the_other(cluster):
     key = _key()
-    submitted = _post(cluster[0], key, "/railscore/v1/safe-regenerate", {"content": HIRING, "async": True})
+    submitted = _post(
+        cluster[0], key, "/railscore/v1/safe-regenerate", {"content": HIRING, "async": True}
+    )
     assert submitted.status_code == 202
     job = submitted.json()["job_id"]
 
     def finished() -> dict | None:
         answer = httpx.get(
-            f"{cluster[1]}/railscore/v1/jobs/{job}", headers={"Authorization": f"Bearer {key}"}, timeout=30
+            f"{cluster[1]}/railscore/v1/jobs/{job}",
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=30,
         ).json()
         return answer if answer.get("result") else None
 
     body = wait_for(finished, timeout=60, what="the job to finish on a worker")
-    assert body["result"]["result"]["status"] in ("passed", "max_iterations_reached", "no_improvement")
+    assert body["result"]["result"]["status"] in (
+        "passed",
+        "max_iterations_reached",
+        "no_improvement",
+    )
     assert Run.objects.get(id=job).attempts == 1

@@ -29,9 +29,7 @@ class UnsureEvaluator:
         self.calls.append(text)
         doubted = self.unsure.get(text, frozenset())
         dims = ctx.dimensions or DIMENSIONS
-        return RawEvaluation(
-            {d: DimensionScore(9.0, 0.3 if d in doubted else 0.9) for d in dims}
-        )
+        return RawEvaluation({d: DimensionScore(9.0, 0.3 if d in doubted else 0.9) for d in dims})
 
     def estimate_cost_usd(self, *, text_chars: int, ctx: EvalContext) -> float:
         return 0.0

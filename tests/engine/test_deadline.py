@@ -56,7 +56,9 @@ def test_the_loop_does_not_start_a_step_it_cannot_finish():
 def test_without_a_deadline_the_same_loop_runs_to_the_end():
     request = parse_regenerate_request({"content": ORIGINAL, "max_regenerations": 3})
     loop = run_loop(
-        request, evaluator=ScriptedEvaluator(SCRIPT), regenerator=SlowRegenerator(["v1", "v2", "v3"], seconds=0.01)
+        request,
+        evaluator=ScriptedEvaluator(SCRIPT),
+        regenerator=SlowRegenerator(["v1", "v2", "v3"], seconds=0.01),
     )
     assert loop.status == "passed"
     assert loop.stop_reason is None

@@ -37,7 +37,9 @@ def test_the_original_is_neither_scored_again_nor_charged():
 def test_a_prepaid_loop_survives_serialisation():
     evaluator = ScriptedEvaluator({ORIGINAL: uniform(5.0)})
     loop = Loop(parse_regenerate_request({"content": ORIGINAL}))
-    loop.record(content=ORIGINAL, evaluation=_original(evaluator), eval_latency_ms=0.0, prepaid=True)
+    loop.record(
+        content=ORIGINAL, evaluation=_original(evaluator), eval_latency_ms=0.0, prepaid=True
+    )
     again = Loop.from_state(loop.to_state())
     assert again.prepaid is True
     assert again.credits_breakdown == loop.credits_breakdown

@@ -20,7 +20,9 @@ def _caller(key):
 
 
 def _queued(key):
-    return runs.submit_run(caller=_caller(key), request=parse_regenerate_request({"content": HIRING}))
+    return runs.submit_run(
+        caller=_caller(key), request=parse_regenerate_request({"content": HIRING})
+    )
 
 
 def test_a_second_delivery_is_refused_while_the_first_executor_holds_the_lease(key_a):
@@ -127,12 +129,18 @@ def test_one_sweep_runs_every_clean_up(key_a, account_a):
         caller=_caller(key_a), request=parse_regenerate_request({"content": HIRING})
     )
     Run.objects.filter(id=session.id).update(
-        external=True, status="awaiting_regeneration", expires_at=timezone.now() - timedelta(minutes=1)
+        external=True,
+        status="awaiting_regeneration",
+        expires_at=timezone.now() - timedelta(minutes=1),
     )
     IdempotencyRecord.objects.create(account=account_a, key="old", path="/x", body_hash="h")
-    IdempotencyRecord.objects.filter(key="old").update(created_at=timezone.now() - timedelta(hours=25))
+    IdempotencyRecord.objects.filter(key="old").update(
+        created_at=timezone.now() - timedelta(hours=25)
+    )
     evaluation_hold = ledger.hold(account=account_a, amount=1, reference="e", request_bound=True)
-    Hold.objects.filter(pk=evaluation_hold.pk).update(created_at=timezone.now() - timedelta(minutes=2))
+    Hold.objects.filter(pk=evaluation_hold.pk).update(
+        created_at=timezone.now() - timedelta(minutes=2)
+    )
 
     done = cleanups.sweep()
 
