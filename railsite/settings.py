@@ -173,6 +173,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "railsite.schema.closed_request_bodies",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "EvalModeEnum": ["basic", "deep", "auto"],
         "RegenerateModeEnum": ["basic", "deep"],

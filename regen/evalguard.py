@@ -166,12 +166,7 @@ def _project_id(data: Mapping[str, Any], errors: FieldErrors) -> str | None:
     value = data.get("projectId")
     if value is None:
         return None
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, str | int)
-        or not str(value).strip()
-        or len(str(value)) > 100
-    ):
+    if not isinstance(value, str) or not value.strip() or len(value) > 100:
         errors.add("projectId", "Must be a project id.")
         return None
     return str(value).strip()

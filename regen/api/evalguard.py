@@ -32,11 +32,13 @@ class EvalGuardRequestSerializer(serializers.Serializer):
     prompt = serializers.CharField(max_length=10_000, allow_blank=True)
     threshold = serializers.FloatField(min_value=0, max_value=1, default=0.8)
     maxIterations = serializers.IntegerField(min_value=1, max_value=10, default=3)
-    dimensions = serializers.ListField(child=serializers.ChoiceField(DIMENSIONS), required=False)
+    dimensions = serializers.ListField(
+        child=serializers.ChoiceField(DIMENSIONS), required=False, min_length=1
+    )
     scorerSet = serializers.ChoiceField(["basic", "deep"], default="basic")
     regeneratorModel = serializers.CharField(default=evalguard.DEFAULT_MODEL)
     maxCostUsd = serializers.FloatField(min_value=0, max_value=100, default=0.5)
-    projectId = serializers.CharField(required=False)
+    projectId = serializers.CharField(required=False, allow_null=True, min_length=1, max_length=100)
     recordHistory = serializers.BooleanField(default=False)
 
 

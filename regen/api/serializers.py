@@ -10,6 +10,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from django.core.validators import RegexValidator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_field
 from rest_framework import serializers
@@ -266,6 +267,11 @@ class ContinueRequestSerializer(StrictSerializer):
     regenerated_content = _RegeneratedContentField(max_length=CONTENT_MAX, trim_whitespace=False)
 
 
+NOT_BLANK = RegexValidator(r"\S", "Must not be blank.")
+"""Non-blank, as the schema can say it (``pattern: "\\S"``): a blank text is refused
+by the schema and by validation alike."""
+
+
 def _not_blank(value: str) -> str:
     if not value.strip():
         raise serializers.ValidationError("Must not be blank.")
@@ -274,24 +280,32 @@ def _not_blank(value: str) -> str:
 
 class AgentInjectionRequestSerializer(serializers.Serializer):
     content = StrictCharField(
-        min_length=1, max_length=CONTENT_MAX, trim_whitespace=False, validators=[_not_blank]
+        min_length=1, max_length=CONTENT_MAX, trim_whitespace=False, validators=[NOT_BLANK]
     )
-    content_source = StrictCharField(max_length=200, required=False, help_text="e.g. web_search_result")
+    content_source = StrictCharField(
+        max_length=200, required=False, allow_blank=True, help_text="e.g. web_search_result"
+    )
     agent_context = serializers.DictField(required=False)
 
 
 class ToolResultSerializer(serializers.Serializer):
     raw = StrictCharField(
-        max_length=CONTENT_MAX, required=False, trim_whitespace=False, help_text="The tool's text output."
+        max_length=CONTENT_MAX,
+        required=False,
+        trim_whitespace=False,
+        validators=[NOT_BLANK],
+        help_text="The tool's text output (give raw or data).",
     )
-    data = serializers.JSONField(required=False, help_text="The tool's structured output.")
+    data = serializers.JSONField(
+        required=False, allow_null=True, help_text="The tool's structured output (give raw or data)."
+    )
     format = serializers.ChoiceField(["text", "json"], required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         """Keep the text to scan: ``raw``, else ``data`` as JSON; one is required."""
         if "raw" in attrs:
             text = attrs["raw"]
-        elif "data" in attrs:
+        elif attrs.get("data") is not None:
             text = json.dumps(attrs["data"], ensure_ascii=False)
         else:
             raise serializers.ValidationError("Give raw (text) or data (JSON).")
@@ -389,12 +403,14 @@ class ReviewItemSerializer(serializers.ModelSerializer):
 RUN_FILTERS = [
     OpenApiParameter("status", OpenApiTypes.STR, enum=Run.Status.values),
     OpenApiParameter("kind", OpenApiTypes.STR, enum=Run.Kind.values),
-    OpenApiParameter("mode", OpenApiTypes.STR),
-    OpenApiParameter("domain", OpenApiTypes.STR),
-    OpenApiParameter("page", OpenApiTypes.INT),
-    OpenApiParameter("page_size", OpenApiTypes.INT),
+    OpenApiParameter("mode", OpenApiTypes.STR, enum=["basic", "deep"]),
+    OpenApiParameter("domain", OpenApiTypes.STR, enum=list(DOMAINS)),
+    OpenApiParameter("page", {"type": "integer", "minimum": 1}),
+    OpenApiParameter(
+        "page_size", {"type": "integer", "minimum": 1, "maximum": 200}, description="1 to 200"
+    ),
 ]
 REVIEW_FILTERS = [
     OpenApiParameter("state", OpenApiTypes.STR, enum=ReviewItem.State.values),
-    OpenApiParameter("page", OpenApiTypes.INT),
+    OpenApiParameter("page", {"type": "integer", "minimum": 1}),
 ]

@@ -156,6 +156,27 @@ class Pages(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
 
+    def get_page_number(self, request: Request, paginator: Any) -> Any:
+        """Read ``page`` strictly: a whole number from 1, else a 400 (DRF reads ``page=`` as 1)."""
+        raw = request.query_params.get(self.page_query_param)
+        if raw is None:
+            return 1
+        if raw == "last" or (raw.isdigit() and int(raw) >= 1):
+            return raw
+        message = "Must be a whole number from 1."
+        raise RequestValidationError(f"page: {message}", details={"page": [message]})
+
+    def get_page_size(self, request: Request) -> int:
+        """Read ``page_size`` strictly: a number from 1 to 200, else a 400 (DRF would
+        silently fall back to 50 for ``page_size=null``)."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+            message = f"Must be a whole number from 1 to {self.max_page_size}."
+            raise RequestValidationError(f"page_size: {message}", details={"page_size": [message]})
+        return int(raw)
+
 
 class RunListView(APIKeyMixin, APIView):
     @extend_schema(responses=s.responses(200, 400, 404), parameters=s.RUN_FILTERS, tags=["runs"], operation_id="runs_list")

@@ -130,3 +130,27 @@ def test_the_key_that_sent_critical_content_may_never_approve_it(api_a, reviewer
     item = api_a.get(f"/railscore/v1/review-items/{review_id}").json()
     assert item["state"] == "pending"
     assert item["served_content"] is None
+
+
+# -- the list endpoints read their query strictly (issue 11: schema and validation agree) --
+@pytest.mark.parametrize(
+    "query",
+    ["page=", "page=0", "page=x", "page_size=null", "page_size=0", "page_size=201", "status=", "mode=fast"],
+)
+def test_a_malformed_list_query_is_a_400_naming_the_parameter(api_a, query):
+    response = api_a.get(f"/railscore/v1/runs?{query}")
+    assert response.status_code == 400
+    assert query.split("=")[0] in response.json()["details"]
+
+
+def test_a_well_formed_list_query_is_read(api_a):
+    api_a.post("/railscore/v1/safe-regenerate", {"content": FACTUAL}, format="json")
+    body = api_a.get("/railscore/v1/runs?page=1&page_size=1&mode=basic").json()
+    assert body["count"] == 1
+    assert len(body["results"]) == 1
+
+
+def test_the_decision_and_continue_bodies_are_closed_in_the_schema(api_a):
+    schema = api_a.get("/api/schema/?format=json").json()["components"]["schemas"]
+    assert schema["Decision"]["additionalProperties"] is False
+    assert schema["ContinueRequest"]["additionalProperties"] is False

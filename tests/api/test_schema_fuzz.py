@@ -83,9 +83,9 @@ def _mostly_valid_bodies(context, case):
 # break them are rightly answered 400.
 #
 # negative_data_rejection runs on request bodies (every POST) but not on query strings:
-# like most HTTP APIs, the list endpoints ignore unknown query parameters and fall back
-# to the default page size for a malformed one. (A filter value outside its enum is a
-# 400: tests/api/test_reviews_and_runs.py.)
+# like most HTTP APIs, the list endpoints ignore unknown query parameters. (A filter value
+# outside its enum, an empty one, or a malformed page or page_size is a 400:
+# tests/api/test_reviews_and_runs.py.)
 #
 # ensure_resource_availability (stateful) takes a 404 from /continue after a successful
 # /safe-regenerate for "the created resource is gone", because the path of /continue
