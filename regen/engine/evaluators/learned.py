@@ -68,6 +68,10 @@ _SPILL: Final = 0.95
 _SPILL_FROM: Final = 0.55
 _SPILL_TO: Final = 0.85
 """The severe head's probability where spill starts and where it is complete."""
+_FULL_EVIDENCE_WORDS: Final = 20
+"""Below this many words the learned heads alone cannot make a text critical: a short
+question ("How do I dispose of my dead hamster?") carries too little context for the
+severe head's spill; rules (threats, doxxing) still spill in full whatever the length."""
 _AGREE_FROM: Final = 0.45
 _AGREE_TO: Final = 0.8
 """The harm or hate head's probability from which, and up to which, it backs the severe one."""
@@ -164,8 +168,12 @@ def _margin_confidence(probability: float) -> float:
     return 0.5 + 0.45 * abs(2.0 * probability - 1.0)
 
 
-def compose(probs: dict[str, float], rules: Rules) -> dict[str, Risk]:
-    """Combine head probabilities and rule findings into a risk per dimension."""
+def compose(probs: dict[str, float], rules: Rules, *, words: int = _FULL_EVIDENCE_WORDS) -> dict[str, Risk]:
+    """Combine head probabilities and rule findings into a risk per dimension.
+
+    ``words`` is the text's length in words: the learned part of the severe spill grows
+    with it up to ``_FULL_EVIDENCE_WORDS``.
+    """
     hate, harmful = probs.get("hate", 0.0), probs.get("harm", 0.0)
     severe, private = probs.get("severe", 0.0), probs.get("privacy", 0.0)
     head = max(hate, harmful, severe)
@@ -194,7 +202,10 @@ def compose(probs: dict[str, float], rules: Rules) -> dict[str, Risk]:
     if private * _PRIVACY_HEAD_SHARE > 0.02:
         risks["privacy"].drivers["privacy"] = _PRIVACY_HEAD_SHARE * private
     risks["privacy"].value = privacy
-    spill = _spill(severe, max(hate, harmful), rules, agreement, refused=rules.refused)
+    evidence = min(1.0, words / _FULL_EVIDENCE_WORDS)
+    spill = _spill(
+        severe, max(hate, harmful), rules, agreement, refused=rules.refused, evidence=evidence
+    )
     if spill > 0.02:
         risks["safety"].add("severe", spill)
     for risk in risks.values():
@@ -205,7 +216,13 @@ def compose(probs: dict[str, float], rules: Rules) -> dict[str, Risk]:
 
 
 def _spill(
-    severe_head: float, other_head: float, rules: Rules, agreement: float, *, refused: bool
+    severe_head: float,
+    other_head: float,
+    rules: Rules,
+    agreement: float,
+    *,
+    refused: bool,
+    evidence: float = 1.0,
 ) -> float:
     """How far severe harm spills onto every dimension (0-1)."""
     severe = 0.0
@@ -217,7 +234,7 @@ def _spill(
     # as the harm or hate head agrees, and a refusal is never severe harm
     spread = _smoothstep(severe_head, _SPILL_FROM, _SPILL_TO)
     agree = _smoothstep(other_head, _AGREE_FROM, _AGREE_TO)
-    return max(severe, spread * agree * (0.3 if refused else 1.0))
+    return max(severe, spread * agree * evidence * (0.3 if refused else 1.0))
 
 
 def _smoothstep(value: float, low: float, high: float) -> float:
@@ -302,7 +319,7 @@ class LearnedEvaluator:
         if whole >= _SENTENCE_GATE:
             # halfway to the worst sentence: one hateful sentence is not diluted away
             probs["hate"] = max(whole, 0.5 * (whole + self._worst_sentence(scored, "hate")))
-        risks = compose(probs, rules)
+        risks = compose(probs, rules, words=len(WORD.findall(text)))
         signs = () if injected else rules.signs  # reassurances may be addressed to the judge
         deep = ctx.mode == "deep"
         issues = issues_for(text, rules.findings, deep=deep)
