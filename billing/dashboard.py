@@ -88,6 +88,12 @@ def member_required(*roles: str) -> Callable[[Callable[..., HttpResponse]], Call
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
+                if getattr(request, "htmx", False):
+                    # an expired session must not render the log-in page inside a panel:
+                    # htmx sends the whole window to the log-in, back to the page after
+                    here = request.htmx.current_url_abs_path or request.get_full_path()  # type: ignore[attr-defined]
+                    login = redirect_to_login(here)["Location"]
+                    return HttpResponse(status=204, headers={"HX-Redirect": login})
                 return redirect_to_login(request.get_full_path())
             seat = seat_for(request)
             if seat is None or seat.role not in allowed:

@@ -166,10 +166,24 @@ class Iteration(models.Model):
 
 class ReviewItemQuerySet(models.QuerySet["ReviewItem"]):
     def pending_first(self) -> ReviewItemQuerySet:
-        order = models.Case(
+        """Urgent work first: pending before decided; among pending, critical before
+        on-failure, then the oldest first; decided items, the latest first."""
+        pending = models.Case(
             models.When(state="pending", then=0), default=1, output_field=models.IntegerField()
         )
-        return self.annotate(_pending=order).order_by("_pending", "-created_at")
+        urgent = models.Case(
+            models.When(state="pending", reason="critical", then=0),
+            default=1,
+            output_field=models.IntegerField(),
+        )
+        waiting_since = models.Case(
+            models.When(state="pending", then=models.F("created_at")),
+            default=None,
+            output_field=models.DateTimeField(),
+        )
+        return self.annotate(_pending=pending, _urgent=urgent, _waiting=waiting_since).order_by(
+            "_pending", "_urgent", models.F("_waiting").asc(nulls_last=True), "-created_at"
+        )
 
 
 class ReviewItem(models.Model):
@@ -215,6 +229,10 @@ class ReviewItem(models.Model):
     decision_reason = models.TextField(blank=True)
     rewritten_content = models.TextField(blank=True)
     rewritten_evaluation = models.JSONField(null=True, blank=True)
+    rewrite_override = models.BooleanField(
+        default=False,
+        help_text="The rewrite was saved below the run's thresholds, by an explicit override.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ReviewItemQuerySet.as_manager()

@@ -13,6 +13,8 @@ from billing.models import Account, APIKey
 from railsite.errors import NotFound, RequestValidationError, ServiceError
 from regen.engine.requests import CONTENT_MAX, CONTENT_MIN, RegenerateRequest
 from regen.engine.scoring import aggregate
+from regen.engine.thresholds import Thresholds
+from regen.engine.thresholds import decide as decide_thresholds
 from regen.engine.types import EvalContext
 from regen.engines import get_evaluator
 from regen.models import ReviewItem, ReviewItemQuerySet
@@ -55,8 +57,14 @@ def queue_for(
     project: Any = None,
     state: str | None = None,
     older_than: timedelta | None = None,
+    reason: str | None = None,
+    assignee: Any = None,
 ) -> ReviewItemQuerySet:
-    """List the account's items, pending first, filtered, each marked ``overdue`` or not."""
+    """List the account's items, filtered, each marked ``overdue`` or not: pending first,
+    critical before on-failure, oldest first (``ReviewItemQuerySet.pending_first``).
+
+    ``assignee`` is a user, ``"nobody"`` for unassigned items, or None for any.
+    """
     now = timezone.now()
     items = ReviewItem.objects.filter(account=account)
     if dimension:
@@ -68,6 +76,12 @@ def queue_for(
         items = items.filter(project=project)
     if state:
         items = items.filter(state=state)
+    if reason:
+        items = items.filter(reason=reason)
+    if assignee == "nobody":
+        items = items.filter(assigned_to__isnull=True)
+    elif assignee is not None:
+        items = items.filter(assigned_to=assignee)
     if older_than is not None:
         items = items.filter(created_at__lte=now - older_than)
     overdue = models.Q(
@@ -86,7 +100,25 @@ def _invalid(field: str, message: str) -> RequestValidationError:
     return RequestValidationError(message, details={field: [message]})
 
 
-def _score_rewrite(item: ReviewItem, content: str) -> dict[str, Any]:
+class HeldByAnother(ServiceError):
+    status = 409
+    code = "REVIEW_ASSIGNED_TO_ANOTHER"
+
+
+class RewriteBelowThresholds(RequestValidationError):
+    """A rewrite that fails the run's thresholds, saved only with an explicit override."""
+
+
+def thresholds_of(item: ReviewItem) -> Thresholds:
+    """The thresholds the item's run was held to (the defaults for a run without them)."""
+    if item.run_id and item.run.request:
+        return RegenerateRequest.from_dict(item.run.request).thresholds
+    return Thresholds()
+
+
+def _score_rewrite(item: ReviewItem, content: str) -> tuple[dict[str, Any], list[str], bool]:
+    """Score a rewrite as the run scored its versions; return its evaluation, the
+    dimensions it fails and whether it passes the run's thresholds."""
     request = RegenerateRequest.from_dict(item.run.request) if item.run.request else None
     ctx = EvalContext(
         mode=request.mode if request else "basic",
@@ -94,7 +126,25 @@ def _score_rewrite(item: ReviewItem, content: str) -> dict[str, Any]:
         domain=request.domain if request else "general",
     )
     evaluation = aggregate(get_evaluator().evaluate(content, ctx), request.weights if request else None)
-    return evaluation.to_state()
+    met = decide_thresholds(
+        scores=evaluation.pairs(),
+        overall_score=evaluation.score,
+        overall_confidence=evaluation.confidence,
+        thresholds=thresholds_of(item),
+    )
+    return evaluation.to_state(), met.failing_dimensions, met.all_passed
+
+
+def _check_holder(item: ReviewItem, user: Any, api_key: APIKey | None, take_over: bool) -> None:
+    """Refuse a decision on an item assigned to someone else, unless taken over explicitly."""
+    holder = item.assigned_to
+    if holder is None or take_over:
+        return
+    if api_key is None and getattr(user, "pk", None) == holder.pk:
+        return
+    raise HeldByAnother(
+        f"This item is assigned to {holder.get_username()}; take it over to decide it."
+    )
 
 
 class KeyMayNotDecide(ServiceError):
@@ -121,15 +171,23 @@ def decide(
     content: str = "",
     user: Any = None,
     api_key: APIKey | None = None,
+    override: bool = False,
+    take_over: bool = False,
 ) -> ReviewItem:
     """Approve, reject or rewrite a pending item, keeping who, when and why.
 
     A person decides in the dashboard. An API key decides only where its project allows it
     (``Project.review_by_key``, off by default), and never an item its own calls created:
     the key that submitted critical content must not be the one that approves it.
+
+    An item assigned to someone is decided by them, or by whoever takes it over explicitly
+    (``take_over``, recorded as the new assignee). A rewrite is scored as the run scored its
+    versions and must pass the run's thresholds, or be saved with ``override`` (the item
+    records it beside the reason).
     """
     if api_key is not None:
         check_key_may_decide(item, api_key)
+    _check_holder(item, user, api_key, take_over)
     if decision not in DECISIONS:
         raise _invalid("decision", f"Must be one of: {', '.join(DECISIONS)}.")
     reason = (reason or "").strip()
@@ -139,7 +197,14 @@ def decide(
     if decision == "rewrite":
         if not len((content or "").strip()) >= CONTENT_MIN or len(content) > CONTENT_MAX:
             raise _invalid("content", f"A rewrite must be between {CONTENT_MIN} and {CONTENT_MAX} characters.")
-        rewritten = _score_rewrite(item, content)
+        rewritten, failing, passed = _score_rewrite(item, content)
+        if not passed and not override:
+            names = ", ".join(failing) or "the overall score or confidence"
+            message = (
+                f"The rewrite scores {rewritten['score']:.1f} and fails the run's thresholds "
+                f"({names}). Improve it, or save it with an explicit override."
+            )
+            raise RewriteBelowThresholds(message, details={"content": [message]})
     with transaction.atomic():
         changed = ReviewItem.objects.filter(id=item.id, state=ReviewItem.State.PENDING).update(
             state=DECISIONS[decision],
@@ -149,6 +214,8 @@ def decide(
             decision_reason=reason[:5000],
             rewritten_content=content if rewritten is not None else "",
             rewritten_evaluation=rewritten,
+            rewrite_override=rewritten is not None and override,
+            **({"assigned_to": user} if take_over and getattr(user, "pk", None) else {}),
         )
         if not changed:
             raise AlreadyDecided()

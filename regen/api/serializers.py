@@ -330,6 +330,11 @@ class DecisionSerializer(StrictSerializer):
     decision = serializers.ChoiceField(["approve", "reject", "rewrite"])
     reason = StrictCharField(max_length=5_000)
     content = StrictCharField(max_length=10_000, required=False, default="")
+    override = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Save a rewrite that fails the run's thresholds (recorded on the item).",
+    )
 
 
 class RunSummarySerializer(serializers.ModelSerializer):
@@ -381,7 +386,7 @@ class ReviewItemSerializer(serializers.ModelSerializer):
         fields = [
             "review_id", "req_id", "state", "reason", "content", "score", "failing_dimensions",
             "evaluation", "decided_by", "decided_at", "decision_reason", "rewritten_content",
-            "rewritten_evaluation", "served_content", "created_at",
+            "rewritten_evaluation", "rewrite_override", "served_content", "created_at",
         ]  # fmt: skip
 
     def get_decided_by(self, item: ReviewItem) -> str | None:

@@ -38,7 +38,16 @@ class QueueFilters(forms.Form):
     )
     project = forms.ModelChoiceField(required=False, queryset=None, empty_label="Any project")
     state = forms.ChoiceField(
-        required=False, choices=[("", "Any state"), *ReviewItem.State.choices]
+        required=False,
+        choices=[*ReviewItem.State.choices, ("all", "Any state")],
+        help_text="Pending by default: the work still to do.",
+    )
+    reason = forms.ChoiceField(
+        required=False, choices=[("", "Any reason"), *ReviewItem.Reason.choices]
+    )
+    assignee = forms.ChoiceField(
+        required=False,
+        choices=[("", "Anyone"), ("me", "Assigned to me"), ("unassigned", "Unassigned")],
     )
     age = forms.ChoiceField(
         required=False,
@@ -54,14 +63,21 @@ class QueueFilters(forms.Form):
         super().__init__(data)
         self.fields["project"].queryset = account.projects.order_by("name")
 
-    def chosen(self) -> dict[str, Any]:
-        """Return the valid filters as ``reviews.queue_for`` arguments; bad values are ignored."""
+    def chosen(self, user: Any) -> dict[str, Any]:
+        """Return the valid filters as ``reviews.queue_for`` arguments; bad values are ignored.
+
+        Without a state the queue shows pending items only; ``all`` shows every state.
+        """
         self.is_valid()
         data = self.cleaned_data
+        state = data.get("state") or ReviewItem.State.PENDING
+        assignee = data.get("assignee") or ""
         return {
             "dimension": data.get("dimension") or None,
             "project": data.get("project"),
-            "state": data.get("state") or None,
+            "state": None if state == "all" else state,
+            "reason": data.get("reason") or None,
+            "assignee": user if assignee == "me" else "nobody" if assignee == "unassigned" else None,
             "older_than": AGES.get(data.get("age") or ""),
         }
 
@@ -77,6 +93,13 @@ class DecisionForm(forms.Form):
     content = forms.CharField(
         required=False, strip=False, label="New content", widget=forms.Textarea(attrs={"rows": 8})
     )
+    override = forms.BooleanField(
+        required=False, label="Save it even though it fails the run's thresholds"
+    )
+    confirm_critical = forms.BooleanField(
+        required=False, label="I confirm this critical content may be served"
+    )
+    take_over = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def add_service_error(self, error: RequestValidationError) -> None:
         details = error.extra.get("details") or {}
@@ -106,6 +129,22 @@ def dimension_rows(item: ReviewItem) -> list[dict[str, Any]]:
         if d in scores
     ]
     return sorted(rows, key=lambda row: not row["failing"])
+
+
+def failing_rows(item: ReviewItem) -> list[dict[str, Any]]:
+    """The dimensions that put the item here: each failing one, its score and threshold."""
+    scores = item.evaluation.get("scores") or {}
+    thresholds = reviews.thresholds_of(item)
+    return [
+        {
+            "key": d,
+            "name": DIMENSION_INFO[d].name,
+            "score": (scores.get(d) or {}).get("score"),
+            "threshold": thresholds.threshold_for(d),
+        }
+        for d in DIMENSIONS
+        if d in (item.failing_dimensions or ())
+    ]
 
 
 def _excerpt(content: str, span: Any) -> str:
@@ -143,11 +182,23 @@ def _panel(
     notice: str = "",
     problem: str = "",
     status: int = 200,
+    confirm: bool = False,
 ) -> HttpResponse:
-    """Render the decision panel (htmx) or the whole detail page (plain POST, GET)."""
+    """Render the decision panel (htmx) or the whole detail page (plain POST, GET).
+
+    ``confirm`` opens the critical-approval confirmation.
+    """
     if form is None:
         form = DecisionForm(initial={"content": item.content})
-    context = {"item": item, "form": form, "notice": notice, "problem": problem}
+    context = {
+        "item": item,
+        "form": form,
+        "notice": notice,
+        "problem": problem,
+        "confirm": confirm,
+        "failing": failing_rows(item),
+        "thresholds": reviews.thresholds_of(item),
+    }
     if _wants_partial(request):
         return render(request, f"{DETAIL}#panel", context)  # htmx swaps 2xx answers only
     context.update(
@@ -161,9 +212,9 @@ def _panel(
 @member_required()
 @vary_on_headers("HX-Request")
 def review_queue(request: HttpRequest) -> HttpResponse:
-    """List the account's review items, pending first, filtered and paginated."""
+    """List the account's pending review items (urgent and oldest first), filtered and paginated."""
     filters = QueueFilters(request.GET, account=request.seat.account)  # type: ignore[attr-defined]
-    items = reviews.queue_for(request.seat.account, **filters.chosen())  # type: ignore[attr-defined]
+    items = reviews.queue_for(request.seat.account, **filters.chosen(request.user))  # type: ignore[attr-defined]
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -184,8 +235,19 @@ def review_decide(request: HttpRequest, item_id: Any) -> HttpResponse:
     item = _item(request, item_id)
     form = DecisionForm(request.POST)
     if form.is_valid():
+        data = dict(form.cleaned_data)
+        confirmed = data.pop("confirm_critical")
+        critical = item.reason == ReviewItem.Reason.CRITICAL
+        if data["decision"] == "approve" and critical and not confirmed and data["reason"].strip():
+            form.add_error(
+                "confirm_critical",
+                "This content was flagged as critical: confirm that it may be served.",
+            )
+            return _panel(request, item, form=form, status=400, confirm=True)
         try:
-            item = reviews.decide(item=item, user=request.user, **form.cleaned_data)
+            item = reviews.decide(item=item, user=request.user, **data)
+        except reviews.HeldByAnother as error:
+            return _panel(request, item, form=form, problem=error.message, status=error.status)
         except RequestValidationError as error:
             form.add_service_error(error)
         except reviews.AlreadyDecided as error:

@@ -56,8 +56,10 @@ def test_a_reviewer_filters_the_queue_opens_an_item_and_decides_it(
 ):
     login("bob")
     page.goto(f"{live_server.url}/review/")
-    expect(page.locator("table.queue tbody tr")).to_have_count(4)
+    expect(page.locator("table.queue tbody tr")).to_have_count(3)  # pending only by default
     expect(page.locator("tr.overdue")).to_have_count(1)
+    # critical first, the oldest first: the overdue critical item heads the queue
+    expect(page.locator("table.queue tbody tr").first).to_contain_text("Stop taking your insulin")
     shot("review-queue")
 
     page.select_option("#id_dimension", "safety")
@@ -139,3 +141,51 @@ def test_user_text_shows_as_text_and_opens_no_dialog(
     expect(page.locator("#decision-panel .why")).to_have_text(XSS)
     assert page.dialogs == []
     assert console_errors == []
+
+
+def test_approving_critical_content_asks_for_confirmation_first(
+    page, live_server, login, team, queue, console_errors, shot
+):
+    login("bob")
+    page.goto(f"{live_server.url}/review/{queue.id}/")
+    expect(page.locator(".why")).to_contain_text("critical")
+    page.fill("#id_reason", "Quoted in a news report about the attack.")
+    page.click("button[value=approve]")
+    expect(page.locator("#confirm-errors")).to_contain_text("confirm that it may be served")
+    queue.refresh_from_db()
+    assert queue.state == "pending"
+    shot("review-confirm-critical")
+    page.check("#id_confirm_critical")
+    page.fill("#id_reason", "Quoted in a news report about the attack.")
+    page.click("button[value=approve]")
+    expect(page.locator("#decision-panel .badge")).to_have_text("Approved")
+    assert console_errors == []
+
+
+def test_an_expired_session_takes_the_reviewer_to_the_login_page(
+    page, live_server, login, team, queue
+):
+    login("bob")
+    page.goto(f"{live_server.url}/review/{queue.id}/")
+    page.context.clear_cookies(name="sessionid")  # the session expired while the page was open
+    page.fill("#id_reason", "Violent.")
+    page.click("button[value=reject]")
+    expect(page).to_have_url(re.compile(r"/login/\?next=/review/"))
+    expect(page.locator("#decision-panel")).to_have_count(0)
+
+
+def test_a_refused_htmx_request_says_so_instead_of_doing_nothing(
+    page, live_server, login, team, queue
+):
+    login("bob")
+    page.goto(f"{live_server.url}/review/{queue.id}/")
+    page.evaluate("document.querySelector('form.decision [name=csrfmiddlewaretoken]').value = 'x'")
+    page.context.add_cookies(
+        [{"name": "csrftoken", "value": "y" * 32, "url": live_server.url}]
+    )
+    page.fill("#id_reason", "Violent.")
+    page.click("button[value=reject]")
+    expect(page.locator("#htmx-problem")).to_be_visible()
+    expect(page.locator("#htmx-problem")).to_contain_text("refused")
+    queue.refresh_from_db()
+    assert queue.state == "pending"

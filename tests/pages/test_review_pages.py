@@ -98,8 +98,43 @@ def decide_url(item):
 def test_the_queue_lists_pending_items_before_decided_ones(as_bob, account_a):
     make_item(account_a, content="An old pending item.", age=timedelta(days=2))
     make_item(account_a, content="A fresh approved item.", state="approved")
-    body = queue(as_bob).content.decode()
+    body = queue(as_bob, state="all").content.decode()
     assert body.index("An old pending item.") < body.index("A fresh approved item.")
+
+
+def test_by_default_the_queue_shows_only_the_work_still_to_do(as_bob, account_a):
+    make_item(account_a, content="Still pending.")
+    make_item(account_a, content="Already approved.", state="approved")
+    body = queue(as_bob).content.decode()
+    assert "Still pending." in body
+    assert "Already approved." not in body
+
+
+def test_critical_items_come_first_then_the_oldest(as_bob, account_a):
+    make_item(account_a, content="Fresh critical.", age=timedelta(minutes=5))
+    make_item(account_a, content="Old on-failure.", reason="on_failure", age=timedelta(days=3))
+    make_item(account_a, content="Old critical.", age=timedelta(days=1))
+    make_item(account_a, content="Fresh on-failure.", reason="on_failure", age=timedelta(minutes=1))
+    body = queue(as_bob).content.decode()
+    order = ["Old critical.", "Fresh critical.", "Old on-failure.", "Fresh on-failure."]
+    positions = [body.index(text) for text in order]
+    assert positions == sorted(positions)
+
+
+def test_the_queue_filters_by_reason_and_assignee(as_bob, bob, account_a):
+    mine = make_item(account_a, content="Mine, critical.")
+    mine.assigned_to = bob
+    mine.save()
+    make_item(account_a, content="Nobody has it, on failure.", reason="on_failure")
+
+    def shown(**params):
+        body = queue(as_bob, **params).content.decode()
+        return {t for t in ("Mine, critical.", "Nobody has it, on failure.") if t in body}
+
+    assert shown(reason="critical") == {"Mine, critical."}
+    assert shown(reason="on_failure") == {"Nobody has it, on failure."}
+    assert shown(assignee="me") == {"Mine, critical."}
+    assert shown(assignee="unassigned") == {"Nobody has it, on failure."}
 
 
 def test_the_queue_filters_by_dimension_project_state_and_age(as_bob, account_a, project_a):
@@ -131,11 +166,12 @@ def test_the_queue_filters_by_dimension_project_state_and_age(as_bob, account_a,
         }
 
     assert shown(dimension="safety") == {"Unsafe and pending."}
-    assert shown(project=other.id) == {"Private and approved.", "Old and biased."}
+    assert shown(project=other.id, state="all") == {"Private and approved.", "Old and biased."}
+    assert shown(project=other.id) == {"Old and biased."}  # pending only by default
     assert shown(state="approved") == {"Private and approved."}
     assert shown(age="7d") == {"Old and biased."}
     assert shown(age="1h", project=other.id, state="pending") == {"Old and biased."}
-    assert shown(dimension="nonsense", project="999999") == {
+    assert shown(dimension="nonsense", project="999999", state="all") == {
         "Unsafe and pending.",
         "Private and approved.",
         "Old and biased.",
@@ -281,7 +317,8 @@ def test_deciding_needs_a_post(as_bob, item):
 
 def test_a_reviewer_approves_with_a_reason_and_who_when_why_are_kept(as_bob, bob, item):
     response = as_bob.post(
-        decide_url(item), {"decision": "approve", "reason": "Quoted from a novel."}
+        decide_url(item),
+        {"decision": "approve", "reason": "Quoted from a novel.", "confirm_critical": "on"},
     )
     assert response.status_code == 302
     assert response["Location"] == detail_url(item)
@@ -310,12 +347,8 @@ def test_an_admin_can_reject(client, alice, item):
 def test_a_decision_needs_a_reason_shown_beside_the_field(as_bob, item):
     response = as_bob.post(decide_url(item), {"decision": "reject", "reason": "   "})
     assert response.status_code == 400
-    assert (
-        'id="reason-errors"' in response.content.decode()
-    )
-    assert (
-        "Give a reason" in response.content.decode()
-    )
+    assert 'id="reason-errors"' in response.content.decode()
+    assert "Give a reason" in response.content.decode()
     item.refresh_from_db()
     assert item.state == "pending"
 
@@ -349,22 +382,18 @@ def test_a_too_short_rewrite_shows_the_error_beside_the_content(as_bob, item):
         decide_url(item), {"decision": "rewrite", "reason": "Fixing it.", "content": "short"}
     )
     body = response.content.decode()
-    assert (
-        response.status_code == 400
-    )
-    assert (
-        'id="content-errors"' in body
-    )
-    assert (
-        "between 10 and" in body
-    )
+    assert response.status_code == 400
+    assert 'id="content-errors"' in body
+    assert "between 10 and" in body
     assert '<details class="rewrite" open>' in body
     item.refresh_from_db()
     assert item.state == "pending"
 
 
 def test_a_second_decision_shows_already_decided_not_a_500(as_bob, item):
-    as_bob.post(decide_url(item), {"decision": "approve", "reason": "Fine."})
+    as_bob.post(
+        decide_url(item), {"decision": "approve", "reason": "Fine.", "confirm_critical": "on"}
+    )
     again = as_bob.post(decide_url(item), {"decision": "reject", "reason": "Changed my mind."})
     assert again.status_code == 409
     assert "already been decided" in again.content.decode()
@@ -386,9 +415,7 @@ def test_an_htmx_decision_answers_with_the_decision_panel_partial(as_bob, item):
     )
     body = response.content.decode()
     assert response.status_code == 200
-    assert body.lstrip().startswith(
-        '<section class="card panel" id="decision-panel">'
-    )
+    assert body.lstrip().startswith('<section class="card panel" id="decision-panel">')
     assert "<html" not in body
     assert "Harmful." in body
     assert "Rejected" in body
@@ -473,9 +500,79 @@ def test_user_text_is_escaped_in_the_queue_and_the_detail(as_bob, account_a):
     ReviewItem.objects.filter(id=item.id).update(
         state="rejected", decision_reason=XSS, rewritten_content=XSS
     )
-    for body in (queue(as_bob).content.decode(), as_bob.get(detail_url(item)).content.decode()):
+    for body in (
+        queue(as_bob, state="all").content.decode(),
+        as_bob.get(detail_url(item)).content.decode(),
+    ):
         assert "<script>alert" not in body
         assert "<img src=x" not in body
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
     detail = as_bob.get(detail_url(item)).content.decode()
     assert 'title="Script &quot;tag&quot; &lt;b&gt;"' in detail
+
+
+# --- safe decisions (issue 12) ---------------------------------------------------------------
+
+
+def test_approving_critical_content_asks_for_confirmation_and_changes_nothing(as_bob, item):
+    response = as_bob.post(decide_url(item), {"decision": "approve", "reason": "Looks fine."})
+    assert response.status_code == 400
+    assert "confirm that it may be served" in response.content.decode()
+    item.refresh_from_db()
+    assert item.state == "pending"
+
+
+def test_an_item_held_by_another_reviewer_cannot_be_decided_without_taking_it_over(
+    as_bob, item, alice
+):
+    item.assigned_to = alice
+    item.save()
+    page = as_bob.get(detail_url(item)).content.decode()
+    assert "Assigned to alice" in page
+    refused = as_bob.post(decide_url(item), {"decision": "reject", "reason": "Violent."})
+    assert refused.status_code == 409
+    assert "take it over" in refused.content.decode()
+    item.refresh_from_db()
+    assert item.state == "pending"
+    as_bob.post(reverse("review-assign", args=[item.id]), {"assignee": "me"})
+    assert (
+        as_bob.post(decide_url(item), {"decision": "reject", "reason": "Violent."}).status_code
+        == 302
+    )
+
+
+def test_a_rewrite_below_the_runs_thresholds_is_refused_unless_overridden(as_bob, item):
+    weak = "Those people are vermin and should be driven out of the country by force."
+    refused = as_bob.post(
+        decide_url(item), {"decision": "rewrite", "reason": "Softened.", "content": weak}
+    )
+    assert refused.status_code == 400
+    assert "fails the run&#x27;s thresholds" in refused.content.decode()
+    item.refresh_from_db()
+    assert item.state == "pending"
+    saved = as_bob.post(
+        decide_url(item),
+        {"decision": "rewrite", "reason": "Kept on purpose.", "content": weak, "override": "on"},
+    )
+    assert saved.status_code == 302
+    item.refresh_from_db()
+    assert (item.state, item.rewrite_override) == ("rewritten", True)
+    assert "saved below the thresholds by override" in as_bob.get(detail_url(item)).content.decode()
+
+
+def test_the_item_says_why_it_is_here_with_failing_dimensions_and_thresholds(as_bob, item):
+    page = as_bob.get(detail_url(item)).content.decode()
+    assert "Why it is here" in page
+    assert "Failing dimension" in page
+    assert "Open its run and iterations" in page
+
+
+def test_an_expired_session_sends_an_htmx_request_to_the_login_page(client, item):
+    response = client.post(
+        decide_url(item),
+        {"decision": "reject", "reason": "x"},
+        headers={"HX-Request": "true", "HX-Current-URL": f"http://testserver{detail_url(item)}"},
+    )
+    assert response.status_code == 204
+    assert response["HX-Redirect"].startswith("/login/?next=")
+    assert response["HX-Redirect"].endswith(detail_url(item))  # back to the page, not the POST
