@@ -96,6 +96,16 @@ def queue_for(
     )
 
 
+def next_pending(account: Account, *, after: ReviewItem, user: Any = None) -> ReviewItem | None:
+    """The next item to work after ``after``: the first pending one in queue order that
+    nobody else holds (``user``'s own and unassigned ones)."""
+    items = queue_for(account, state=ReviewItem.State.PENDING).exclude(id=after.id)
+    free = models.Q(assigned_to__isnull=True)
+    if getattr(user, "pk", None):
+        free |= models.Q(assigned_to=user)
+    return items.filter(free).first()
+
+
 def _invalid(field: str, message: str) -> RequestValidationError:
     return RequestValidationError(message, details={field: [message]})
 

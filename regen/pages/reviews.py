@@ -20,7 +20,7 @@ from django.views.decorators.vary import vary_on_headers
 from billing.dashboard import ADMIN, REVIEWER, member_required
 from railsite.errors import RequestValidationError
 from regen import charts, reviews
-from regen.diff import highlight, issue_spans
+from regen.diff import highlight, issue_spans, word_diff
 from regen.engine.dimensions import DIMENSION_INFO, DIMENSIONS
 from regen.models import ReviewItem
 
@@ -77,7 +77,11 @@ class QueueFilters(forms.Form):
             "project": data.get("project"),
             "state": None if state == "all" else state,
             "reason": data.get("reason") or None,
-            "assignee": user if assignee == "me" else "nobody" if assignee == "unassigned" else None,
+            "assignee": user
+            if assignee == "me"
+            else "nobody"
+            if assignee == "unassigned"
+            else None,
             "older_than": AGES.get(data.get("age") or ""),
         }
 
@@ -147,6 +151,32 @@ def failing_rows(item: ReviewItem) -> list[dict[str, Any]]:
     ]
 
 
+def flagged_passages(item: ReviewItem) -> list[dict[str, Any]]:
+    """Every flagged passage with its explanation, in reading order (visible, not hover-only)."""
+    found = []
+    for dimension, score in (item.evaluation.get("scores") or {}).items():
+        for issue in score.get("issues") or ():
+            excerpt = _excerpt(item.content, issue.get("span"))
+            if excerpt:
+                start = int(issue["span"]["start"])
+                found.append((start, excerpt, issue.get("description", ""), dimension))
+    seen, rows = set(), []
+    for start, excerpt, description, dimension in sorted(found):
+        if (start, description) in seen:
+            continue
+        seen.add((start, description))
+        rows.append(
+            {
+                "excerpt": excerpt,
+                "description": description,
+                "dimension": DIMENSION_INFO[dimension].name
+                if dimension in DIMENSION_INFO
+                else dimension,
+            }
+        )
+    return rows
+
+
 def _excerpt(content: str, span: Any) -> str:
     try:
         return content[int(span["start"]) : int(span["end"])]
@@ -190,6 +220,7 @@ def _panel(
     """
     if form is None:
         form = DecisionForm(initial={"content": item.content})
+    following = reviews.next_pending(request.seat.account, after=item, user=request.user)  # type: ignore[attr-defined]
     context = {
         "item": item,
         "form": form,
@@ -198,13 +229,18 @@ def _panel(
         "confirm": confirm,
         "failing": failing_rows(item),
         "thresholds": reviews.thresholds_of(item),
+        "next_item": following,
     }
     if _wants_partial(request):
         return render(request, f"{DETAIL}#panel", context)  # htmx swaps 2xx answers only
+    original = item.run.original_content if item.run_id else ""
     context.update(
         highlighted=highlight(item.content, issue_spans(item.evaluation)),
         figure=_figure(item),
         dimensions=dimension_rows(item),
+        original=original if original and original != item.content else "",
+        diff=word_diff(original, item.content) if original and original != item.content else "",
+        flagged=flagged_passages(item),
     )
     return render(request, DETAIL, context, status=status)
 

@@ -47,4 +47,85 @@
     var box = document.getElementById("htmx-problem");
     if (box) box.hidden = true;
   });
+  // Reviewing with the keyboard (review item and queue pages). Never while typing.
+  function typing(target) {
+    return target.closest("input, textarea, select, [contenteditable=true]") !== null;
+  }
+  function announce(text) {
+    var live = document.getElementById("keys-live");
+    if (live) live.textContent = text;
+  }
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-shortcuts]")) {
+      var dialog = document.getElementById("shortcuts");
+      if (dialog && dialog.showModal) dialog.showModal();
+    }
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+    var key = event.key;
+    var panel = document.getElementById("decision-panel");
+    var rows = Array.prototype.slice.call(document.querySelectorAll("table.queue tbody tr[data-href]"));
+    if (key === "?") {
+      var dialog = document.getElementById("shortcuts");
+      if (dialog && dialog.showModal && !dialog.open) { dialog.showModal(); event.preventDefault(); }
+      return;
+    }
+    if (rows.length && (key === "j" || key === "k")) {
+      var current = rows.indexOf(document.activeElement.closest ? document.activeElement.closest("tr") : null);
+      var next = key === "j" ? Math.min(rows.length - 1, current + 1) : Math.max(0, current - 1);
+      rows[next].focus();
+      announce("Item " + (next + 1) + " of " + rows.length);
+      event.preventDefault();
+      return;
+    }
+    if (rows.length && key === "Enter" && document.activeElement.dataset && document.activeElement.dataset.href) {
+      window.location.href = document.activeElement.dataset.href;
+      return;
+    }
+    if (!panel) return;
+    if (key === "n" && panel.dataset.next) {
+      announce("Next item");
+      window.location.href = panel.dataset.next;
+      event.preventDefault();
+      return;
+    }
+    var buttons = { a: "approve", r: "reject" };
+    if (buttons[key]) {
+      var button = panel.querySelector("button[value=" + buttons[key] + "]");
+      if (!button) return;
+      var reason = panel.querySelector("textarea[name=reason]");
+      event.preventDefault();
+      if (reason && !reason.value.trim()) {
+        reason.focus();
+        announce("Give a reason first, then press " + key + " again (Escape leaves the field).");
+        return;
+      }
+      button.click();
+      return;
+    }
+    if (key === "e") {
+      var rewrite = panel.querySelector("details.rewrite");
+      if (!rewrite) return;
+      rewrite.open = true;
+      var content = rewrite.querySelector("textarea");
+      if (content) content.focus();
+      event.preventDefault();
+    }
+  });
+  // Escape leaves a field, so the keys work again
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && typing(event.target)) event.target.blur();
+  });
+  // after a decision, focus moves to what comes next (the next item, or the message)
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (!event.detail.target || event.detail.target.id !== "decision-panel") return;
+    var target = document.getElementById("next-item") ||
+      document.querySelector("#decision-panel [role=alert], #decision-panel [role=status]") ||
+      document.querySelector("#decision-panel .errorlist");
+    if (target) {
+      if (!target.hasAttribute("tabindex") && target.tagName !== "A") target.setAttribute("tabindex", "-1");
+      target.focus();
+    }
+  });
 })();

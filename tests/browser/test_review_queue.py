@@ -180,12 +180,63 @@ def test_a_refused_htmx_request_says_so_instead_of_doing_nothing(
     login("bob")
     page.goto(f"{live_server.url}/review/{queue.id}/")
     page.evaluate("document.querySelector('form.decision [name=csrfmiddlewaretoken]').value = 'x'")
-    page.context.add_cookies(
-        [{"name": "csrftoken", "value": "y" * 32, "url": live_server.url}]
-    )
+    page.context.add_cookies([{"name": "csrftoken", "value": "y" * 32, "url": live_server.url}])
     page.fill("#id_reason", "Violent.")
     page.click("button[value=reject]")
     expect(page.locator("#htmx-problem")).to_be_visible()
     expect(page.locator("#htmx-problem")).to_contain_text("refused")
     queue.refresh_from_db()
     assert queue.state == "pending"
+
+
+def test_a_reviewer_works_the_queue_with_the_keyboard_only(
+    page, live_server, login, team, console_errors, shot
+):
+    """Issue 12: j/Enter open the first item, a reason, r rejects, focus lands on the next
+    item, Enter opens it; five items in queue order (critical then oldest) without the mouse."""
+    texts = [f"Item number {n} says something the scorer disliked." for n in range(5)]
+    for n, text in enumerate(texts):
+        make_item(
+            team["account"], project=team["project"], content=text,
+            age=timedelta(hours=10 - n),  # the first is the oldest
+        )  # fmt: skip
+    login("bob")
+    page.goto(f"{live_server.url}/review/")
+    page.keyboard.press("j")
+    expect(page.locator("table.queue tbody tr").first).to_be_focused()
+    page.keyboard.press("Enter")
+    for n, text in enumerate(texts):
+        expect(page.locator(".content.flagged")).to_have_text(text)
+        page.keyboard.press("r")  # no reason yet: the reason field takes the focus
+        expect(page.locator("#id_reason")).to_be_focused()
+        page.keyboard.type(f"Rejected by keyboard, item {n}.")
+        page.keyboard.press("Escape")
+        page.keyboard.press("r")
+        expect(page.locator("#decision-panel .badge")).to_have_text("Rejected")
+        if n < len(texts) - 1:
+            expect(page.locator("#next-item")).to_be_focused()
+            if n == 0:
+                shot("review-keyboard-next")
+            page.keyboard.press("Enter")
+    decided = ReviewItem.objects.filter(content__in=texts).order_by("decided_at")
+    assert [item.content for item in decided] == texts
+    assert all(item.state == "rejected" for item in decided)
+    assert console_errors == []
+
+
+@pytest.mark.parametrize("path", ["/review/", "item"])
+def test_the_review_pages_fit_a_phone(page, live_server, login, team, queue, path, shot):
+    page.set_viewport_size({"width": 390, "height": 844})
+    login("bob")
+    url = f"/review/{queue.id}/" if path == "item" else path
+    page.goto(f"{live_server.url}{url}")
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    if path == "item":
+        # the decision panel follows the reason and the content, not the whole analysis
+        panel = page.locator("#decision-panel").bounding_box()
+        chart = page.locator(".chart").first.bounding_box()
+        assert panel["y"] < chart["y"]
+        shot("review-detail-phone")
+    else:
+        shot("review-queue-phone")
