@@ -237,6 +237,27 @@ class ReviewItem(models.Model):
 
     objects = ReviewItemQuerySet.as_manager()
 
+    @property
+    def served_content(self) -> str | None:
+        """What the caller may serve now: the approved text, the rewrite, or nothing."""
+        if self.state == self.State.APPROVED:
+            return self.content
+        if self.state == self.State.REWRITTEN:
+            return self.rewritten_content
+        return None
+
+    def decision_block(self) -> dict[str, Any]:
+        """The item as a run's job status reports it: its state and, once decided, the
+        decision and what may be served."""
+        return {
+            "review_id": str(self.id),
+            "state": self.state,
+            "reason": self.reason,
+            "decision_reason": self.decision_reason or None,
+            "decided_at": self.decided_at.isoformat() if self.decided_at else None,
+            "served_content": self.served_content,
+        }
+
     class Meta:
         ordering = ["-created_at"]
         indexes = [

@@ -22,7 +22,7 @@ from regen.engine.requests import RegenerateRequest, RequestInvalid, parse_regen
 from regen.engine.scoring import Evaluation
 from regen.engines import EXTERNAL, price
 from regen.errors import invalid_request
-from regen.models import Run
+from regen.models import ReviewItem, Run
 from regen.policy import apply_policy
 from regen.runs import Caller
 
@@ -141,6 +141,9 @@ def job_body(run: Run) -> dict[str, Any]:
     if run.is_final:
         body["result"] = run.response
         body["error"] = run.error or None
+    item = ReviewItem.objects.filter(run=run).first()
+    if item is not None:  # the human decision flows back to the caller polling the job
+        body["review"] = item.decision_block()
     return body
 
 

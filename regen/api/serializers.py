@@ -398,11 +398,7 @@ class ReviewItemSerializer(serializers.ModelSerializer):
 
     def get_served_content(self, item: ReviewItem) -> str | None:
         """Say what the caller may serve now: the approved text, the rewrite, or nothing."""
-        if item.state == ReviewItem.State.APPROVED:
-            return item.content
-        if item.state == ReviewItem.State.REWRITTEN:
-            return item.rewritten_content
-        return None
+        return item.served_content
 
 
 RUN_FILTERS = [

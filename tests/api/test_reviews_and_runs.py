@@ -229,3 +229,27 @@ def test_a_key_cannot_decide_an_item_a_reviewer_holds(api_a, reviewer_a, alice):
     assert response.status_code == 409
     assert response.json()["code"] == "REVIEW_ASSIGNED_TO_ANOTHER"
     assert ReviewItem.objects.get(id=review_id).state == "pending"
+
+
+SAFE = "Please keep discussions about immigration respectful; violence is never acceptable."
+
+
+def test_the_decision_flows_back_to_the_job_status(
+    api_a, reviewer_a, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):  # the eager worker runs the job
+        job = api_a.post(
+            "/railscore/v1/safe-regenerate", {"content": VIOLENT, "async": True}, format="json"
+        ).json()["job_id"]
+    before = api_a.get(f"/railscore/v1/jobs/{job}").json()
+    assert before["review"]["state"] == "pending"
+    assert before["review"]["served_content"] is None
+    reviewer_a.post(
+        f"/railscore/v1/review-items/{before['review']['review_id']}/decision",
+        {"decision": "rewrite", "reason": "Made safe.", "content": SAFE},
+        format="json",
+    )
+    after = api_a.get(f"/railscore/v1/jobs/{job}").json()
+    assert after["review"]["state"] == "rewritten"
+    assert after["review"]["decision_reason"] == "Made safe."
+    assert after["review"]["served_content"] == SAFE
