@@ -237,6 +237,15 @@ class ReviewItem(models.Model):
 
     objects = ReviewItemQuerySet.as_manager()
 
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["account", "state", "-created_at"], name="review_account_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"review {self.id} ({self.state})"
+
     @property
     def served_content(self) -> str | None:
         """What the caller may serve now: the approved text, the rewrite, or nothing."""
@@ -257,15 +266,6 @@ class ReviewItem(models.Model):
             "decided_at": self.decided_at.isoformat() if self.decided_at else None,
             "served_content": self.served_content,
         }
-
-    class Meta:
-        ordering = ["-created_at"]
-        indexes = [
-            models.Index(fields=["account", "state", "-created_at"], name="review_account_state"),
-        ]
-
-    def __str__(self) -> str:
-        return f"review {self.id} ({self.state})"
 
 
 class IdempotencyRecord(models.Model):
