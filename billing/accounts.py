@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
 from billing.models import Account, Membership, Plan, Project
 from railsite.errors import RequestValidationError
+from regen.engine.llm.ssrf import UnsafeBaseURL, validate_base_url
 from regen.engine.requests import CONTENT_MIN, RequestInvalid, parse_regenerate_request
 from regen.engine.thresholds import Thresholds
 
@@ -77,6 +80,7 @@ POLICY_FIELDS = (
     "regenerate_max_attempts",
     "regenerate_fallback",
     "review_by_key",
+    "webhook_url",
 )
 """The project fields a policy edit may set, besides thresholds and weights."""
 
@@ -95,6 +99,7 @@ def update_policy(
 ) -> Project:
     """Validate and save the project's policy; thresholds and weights obey the API's rules."""
     unknown = set(values) - set(POLICY_FIELDS)
+    values = dict(values)
     if unknown:
         raise TypeError(f"Not policy fields: {', '.join(sorted(unknown))}")
     try:
@@ -109,6 +114,15 @@ def update_policy(
     except RequestInvalid as exc:
         raise RequestValidationError("The policy is not valid.", details=exc.details) from exc
     normal = parsed.thresholds.to_dict()
+    url = (values.get("webhook_url") or "").strip()
+    if url:
+        try:
+            validate_base_url(url, allowlist=settings.RAIL_WEBHOOK_ALLOWLIST)
+        except UnsafeBaseURL as exc:
+            raise _invalid("webhook_url", f"This URL cannot receive webhooks: {exc}") from exc
+        if not project.webhook_secret:
+            project.webhook_secret = secrets.token_hex(32)
+            values = {**values, "webhook_secret": project.webhook_secret}
     for name, value in values.items():
         setattr(project, name, value)
     project.thresholds = {} if normal == Thresholds().to_dict() else normal

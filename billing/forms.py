@@ -146,6 +146,13 @@ class PolicyForm(ServiceErrorsMixin, forms.Form):
         widget=forms.NumberInput(attrs={"min": MAX_REGENERATIONS[0], "max": MAX_REGENERATIONS[1]}),
     )
     regenerate_fallback = forms.ChoiceField(label="Fallback", choices=Project.Fallback.choices)
+    webhook_url = forms.URLField(
+        required=False,
+        max_length=500,
+        label="Webhook URL",
+        assume_scheme="https",
+        help_text="Receives a signed POST (review.decided) for every review decision.",
+    )
     review_by_key = forms.BooleanField(
         required=False,
         label="API keys may decide review items (never those their own calls created)",

@@ -166,6 +166,15 @@ class Project(models.Model):
     regenerate_fallback = models.CharField(
         max_length=20, choices=Fallback.choices, default=Fallback.LOG
     )
+    webhook_url = models.URLField(
+        blank=True,
+        max_length=500,
+        help_text="Receives a signed POST for every review decision (public addresses only, "
+        "or hosts in RAIL_WEBHOOK_ALLOWLIST).",
+    )
+    webhook_secret = models.CharField(
+        max_length=64, blank=True, help_text="Signs the deliveries (HMAC-SHA256)."
+    )
     review_by_key = models.BooleanField(
         default=False,
         help_text="This project's API keys may decide review items (never those their own "

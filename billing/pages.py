@@ -211,5 +211,6 @@ def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form,
         "saved": saved,
         "api_view": json.dumps(config(project)["policy"], indent=2),
+        "deliveries": project.webhook_deliveries.all()[:10],
     }
     return render(request, _template(request, "project_edit", "policy-form"), context)

@@ -248,6 +248,8 @@ RAIL_LLM_BACKOFF_BASE = env.float("RAIL_LLM_BACKOFF_BASE", default=0.5)
 RAIL_LLM_CIRCUIT_THRESHOLD = env.int("RAIL_LLM_CIRCUIT_THRESHOLD", default=5)
 RAIL_LLM_CIRCUIT_COOLDOWN = env.float("RAIL_LLM_CIRCUIT_COOLDOWN", default=30.0)
 RAIL_LLM_URL_ALLOWLIST = env.list("RAIL_LLM_URL_ALLOWLIST", default=[])
+# Review webhooks (regen/webhooks.py): only public addresses, unless a host is listed here
+RAIL_WEBHOOK_ALLOWLIST = env.list("RAIL_WEBHOOK_ALLOWLIST", default=[])
 
 # Credit prices (SPEC 5), in credits.
 CREDIT_PRICES = {

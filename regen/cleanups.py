@@ -9,7 +9,8 @@ several processes at once.
 - holds nobody will close are released: a killed request's after the idempotency lease,
   a lost worker's after an hour (``ledger.release_orphaned_holds``);
 - external sessions past their lifetime are marked expired;
-- idempotency records past their 24 hours are deleted.
+- idempotency records past their 24 hours are deleted;
+- review webhooks that failed are retried when their back-off has passed.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import logging
 from django.utils import timezone
 
 from billing import ledger
-from regen import idempotency, runs
+from regen import idempotency, runs, webhooks
 from regen.models import IdempotencyRecord, Run
 
 logger = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ def sweep() -> dict[str, int]:
         "orphaned_holds_released": ledger.release_orphaned_holds(),
         "sessions_expired": expire_sessions(),
         "idempotency_keys_forgotten": forget_idempotency_keys(),
+        "webhooks_retried": webhooks.retry_due(),
     }
     if any(done.values()):
         logger.info("clean-up: %s", done)

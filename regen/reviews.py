@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from billing.models import Account, APIKey
 from railsite.errors import NotFound, RequestValidationError, ServiceError
+from regen import webhooks
 from regen.engine.requests import CONTENT_MAX, CONTENT_MIN, RegenerateRequest
 from regen.engine.scoring import aggregate
 from regen.engine.thresholds import Thresholds
@@ -229,7 +230,8 @@ def decide(
         )
         if not changed:
             raise AlreadyDecided()
-    item.refresh_from_db()
+        item.refresh_from_db()
+        webhooks.announce_decision(item)  # recorded with the decision, sent once it commits
     return item
 
 

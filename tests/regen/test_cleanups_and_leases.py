@@ -149,6 +149,7 @@ def test_one_sweep_runs_every_clean_up(key_a, account_a):
         "orphaned_holds_released": 1,
         "sessions_expired": 1,
         "idempotency_keys_forgotten": 1,
+        "webhooks_retried": 0,
     }
     assert cleanups.sweep() == dict.fromkeys(done, 0)  # idempotent
 
