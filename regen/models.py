@@ -229,6 +229,11 @@ class ReviewItem(models.Model):
     decision_reason = models.TextField(blank=True)
     rewritten_content = models.TextField(blank=True)
     rewritten_evaluation = models.JSONField(null=True, blank=True)
+    assigned_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The holder's lock on the item ends then (work mode); others may then take it.",
+    )
     rewrite_override = models.BooleanField(
         default=False,
         help_text="The rewrite was saved below the run's thresholds, by an explicit override.",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, Final
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection, models, transaction
@@ -101,7 +101,7 @@ def next_pending(account: Account, *, after: ReviewItem, user: Any = None) -> Re
     """The next item to work after ``after``: the first pending one in queue order that
     nobody else holds (``user``'s own and unassigned ones)."""
     items = queue_for(account, state=ReviewItem.State.PENDING).exclude(id=after.id)
-    free = models.Q(assigned_to__isnull=True)
+    free = models.Q(assigned_to__isnull=True) | models.Q(assigned_until__lt=timezone.now())
     if getattr(user, "pk", None):
         free |= models.Q(assigned_to=user)
     return items.filter(free).first()
@@ -146,10 +146,42 @@ def _score_rewrite(item: ReviewItem, content: str) -> tuple[dict[str, Any], list
     return evaluation.to_state(), met.failing_dimensions, met.all_passed
 
 
+LOCK: Final = timedelta(minutes=15)
+"""How long "Start reviewing" holds an item for its reviewer."""
+
+
+def held_by_another(item: ReviewItem, user: Any) -> bool:
+    """Tell whether someone other than ``user`` holds the item: assigned to them, and, for
+    a work-mode lock, the lock has not run out."""
+    if item.assigned_to_id is None or item.assigned_to_id == getattr(user, "pk", None):
+        return False
+    return item.assigned_until is None or item.assigned_until > timezone.now()
+
+
+def start_reviewing(account: Account, user: Any) -> ReviewItem | None:
+    """Work mode: take the next pending item nobody holds, in queue order, and lock it to
+    ``user`` for ``LOCK``; None when the queue is empty. Two reviewers starting at once
+    never get the same item (the lock is one conditional UPDATE)."""
+    now = timezone.now()
+    free = models.Q(assigned_to__isnull=True) | models.Q(assigned_until__lt=now)
+    mine = models.Q(assigned_to=user, assigned_until__gt=now)
+    for candidate in queue_for(account, state=ReviewItem.State.PENDING).filter(free | mine)[:20]:
+        taken = (
+            ReviewItem.objects.filter(id=candidate.id, state=ReviewItem.State.PENDING)
+            .filter(free | mine)
+            .update(assigned_to=user, assigned_until=now + LOCK)
+        )
+        if taken:
+            return get_item_for(account, candidate.id)
+    return None
+
+
 def _check_holder(item: ReviewItem, user: Any, api_key: APIKey | None, take_over: bool) -> None:
-    """Refuse a decision on an item assigned to someone else, unless taken over explicitly."""
+    """Refuse a decision on an item someone else holds, unless taken over explicitly."""
     holder = item.assigned_to
     if holder is None or take_over:
+        return
+    if api_key is None and not held_by_another(item, user):
         return
     if api_key is None and getattr(user, "pk", None) == holder.pk:
         return
@@ -236,9 +268,10 @@ def decide(
 
 
 def assign(*, item: ReviewItem, assignee: Any) -> ReviewItem:
-    """Assign a pending item to a reviewer (or unassign it with ``None``)."""
+    """Assign a pending item to a reviewer (or unassign it with ``None``), with no time
+    limit: an explicit assignment, and the explicit way to take an item over."""
     changed = ReviewItem.objects.filter(id=item.id, state=ReviewItem.State.PENDING).update(
-        assigned_to=assignee
+        assigned_to=assignee, assigned_until=None
     )
     if not changed:  # decided meanwhile, perhaps in another tab
         raise AlreadyDecided()

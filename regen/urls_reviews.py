@@ -6,6 +6,7 @@ from regen.pages import reviews
 
 urlpatterns = [
     path("review/", reviews.review_queue, name="review-queue"),
+    path("review/start/", reviews.review_start, name="review-start"),
     path("review/<uuid:item_id>/", reviews.review_detail, name="review-detail"),
     path("review/<uuid:item_id>/decide/", reviews.review_decide, name="review-decide"),
     path("review/<uuid:item_id>/assign/", reviews.review_assign, name="review-assign"),

@@ -230,6 +230,7 @@ def _panel(
         "failing": failing_rows(item),
         "thresholds": reviews.thresholds_of(item),
         "next_item": following,
+        "held": reviews.held_by_another(item, request.user),
     }
     if _wants_partial(request):
         return render(request, f"{DETAIL}#panel", context)  # htmx swaps 2xx answers only
@@ -312,4 +313,15 @@ def _done(request: HttpRequest, item: ReviewItem, message: str) -> HttpResponse:
     if _wants_partial(request):
         return _panel(request, item, notice=message)
     messages.success(request, message)
+    return redirect("review-detail", item_id=item.id)
+
+
+@member_required(ADMIN, REVIEWER)
+@require_POST
+def review_start(request: HttpRequest) -> HttpResponse:
+    """Work mode: take the next pending item nobody holds and lock it to the reviewer."""
+    item = reviews.start_reviewing(request.seat.account, request.user)  # type: ignore[attr-defined]
+    if item is None:
+        messages.info(request, "Nothing is waiting for review.")
+        return redirect("review-queue")
     return redirect("review-detail", item_id=item.id)

@@ -576,3 +576,47 @@ def test_an_expired_session_sends_an_htmx_request_to_the_login_page(client, item
     assert response.status_code == 204
     assert response["HX-Redirect"].startswith("/login/?next=")
     assert response["HX-Redirect"].endswith(detail_url(item))  # back to the page, not the POST
+
+
+# --- work mode (issue 12) --------------------------------------------------------------------
+
+
+def test_start_reviewing_takes_the_next_free_item_and_locks_it(as_bob, bob, alice, account_a):
+    held = make_item(account_a, content="Alice holds this one.", age=timedelta(days=2))
+    held.assigned_to = alice
+    held.save()
+    oldest_free = make_item(account_a, content="The oldest free one.", age=timedelta(days=1))
+    make_item(account_a, content="A newer one.", age=timedelta(hours=1))
+    response = as_bob.post(reverse("review-start"))
+    assert response.status_code == 302
+    assert response["Location"] == detail_url(oldest_free)
+    oldest_free.refresh_from_db()
+    assert oldest_free.assigned_to == bob
+    assert oldest_free.assigned_until > timezone.now() + timedelta(minutes=14)
+    assert "Held for you until" in as_bob.get(detail_url(oldest_free)).content.decode()
+
+
+def test_two_reviewers_starting_get_different_items(client, as_bob, bob, alice, account_a):
+    make_item(account_a, content="First.", age=timedelta(hours=2))
+    make_item(account_a, content="Second.", age=timedelta(hours=1))
+    first = as_bob.post(reverse("review-start"))["Location"]
+    from django.test import Client
+
+    other = Client()
+    other.force_login(alice)
+    second = other.post(reverse("review-start"))["Location"]
+    assert first != second
+
+
+def test_an_expired_lock_no_longer_holds_the_item(as_bob, alice, account_a):
+    item = make_item(account_a, content="Alice went home.")
+    ReviewItem.objects.filter(id=item.id).update(
+        assigned_to=alice, assigned_until=timezone.now() - timedelta(minutes=1)
+    )
+    decided = as_bob.post(decide_url(item), {"decision": "reject", "reason": "Violent."})
+    assert decided.status_code == 302
+
+
+def test_start_reviewing_with_an_empty_queue_says_so(as_bob):
+    response = as_bob.post(reverse("review-start"), follow=True)
+    assert "Nothing is waiting for review." in response.content.decode()
