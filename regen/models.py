@@ -5,6 +5,8 @@ Only ``regen/runs.py`` and ``regen/reviews.py`` change these rows.
 
 from __future__ import annotations
 
+import hashlib
+import re
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -164,6 +166,12 @@ class Iteration(models.Model):
         return round(self.eval_latency_ms + self.regen_latency_ms, 3)
 
 
+def fingerprint(text: str) -> str:
+    """Identify a text up to case, spacing and punctuation (near-duplicates share it)."""
+    words = re.findall(r"\w+", text.lower())
+    return hashlib.sha1(" ".join(words).encode()).hexdigest()
+
+
 class ReviewItemQuerySet(models.QuerySet["ReviewItem"]):
     def pending_first(self) -> ReviewItemQuerySet:
         """Urgent work first: pending before decided; among pending, critical before
@@ -229,6 +237,13 @@ class ReviewItem(models.Model):
     decision_reason = models.TextField(blank=True)
     rewritten_content = models.TextField(blank=True)
     rewritten_evaluation = models.JSONField(null=True, blank=True)
+    content_key = models.CharField(
+        max_length=40,
+        blank=True,
+        db_index=True,
+        help_text="The content's fingerprint (case, spacing and punctuation aside): items "
+        "with the same one are near-duplicates, decided together if the reviewer asks.",
+    )
     assigned_until = models.DateTimeField(
         null=True,
         blank=True,
@@ -250,6 +265,11 @@ class ReviewItem(models.Model):
 
     def __str__(self) -> str:
         return f"review {self.id} ({self.state})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self.content_key:
+            self.content_key = fingerprint(self.content)
+        super().save(*args, **kwargs)
 
     @property
     def served_content(self) -> str | None:

@@ -136,7 +136,9 @@ def _score_rewrite(item: ReviewItem, content: str) -> tuple[dict[str, Any], list
         dimensions=request.dimensions if request else (),
         domain=request.domain if request else "general",
     )
-    evaluation = aggregate(get_evaluator().evaluate(content, ctx), request.weights if request else None)
+    evaluation = aggregate(
+        get_evaluator().evaluate(content, ctx), request.weights if request else None
+    )
     met = decide_thresholds(
         scores=evaluation.pairs(),
         overall_score=evaluation.score,
@@ -239,7 +241,9 @@ def decide(
     rewritten: dict[str, Any] | None = None
     if decision == "rewrite":
         if not len((content or "").strip()) >= CONTENT_MIN or len(content) > CONTENT_MAX:
-            raise _invalid("content", f"A rewrite must be between {CONTENT_MIN} and {CONTENT_MAX} characters.")
+            raise _invalid(
+                "content", f"A rewrite must be between {CONTENT_MIN} and {CONTENT_MAX} characters."
+            )
         rewritten, failing, passed = _score_rewrite(item, content)
         if not passed and not override:
             names = ", ".join(failing) or "the overall score or confidence"
@@ -265,6 +269,42 @@ def decide(
         item.refresh_from_db()
         webhooks.announce_decision(item)  # recorded with the decision, sent once it commits
     return item
+
+
+def duplicates_of(item: ReviewItem, user: Any = None) -> ReviewItemQuerySet:
+    """The other pending items of the account with the same text (up to case, spacing and
+    punctuation) that nobody else holds: one decision may cover them all."""
+    now = timezone.now()
+    free = models.Q(assigned_to__isnull=True) | models.Q(assigned_until__lt=now)
+    if getattr(user, "pk", None):
+        free |= models.Q(assigned_to=user)
+    return (
+        ReviewItem.objects.filter(
+            account_id=item.account_id,
+            content_key=item.content_key,
+            state=ReviewItem.State.PENDING,
+        )
+        .exclude(id=item.id)
+        .filter(free)
+    )
+
+
+def decide_group(*, item: ReviewItem, **decision: Any) -> tuple[ReviewItem, int]:
+    """Decide ``item`` and then each of its near-duplicates the same way (``decide``'s rules
+    apply to each; one decided meanwhile is skipped). Return the item and how many others
+    were decided."""
+    twins = list(
+        duplicates_of(item, decision.get("user")).select_related("run", "project", "assigned_to")
+    )
+    decided = decide(item=item, **decision)
+    others = 0
+    for twin in twins:
+        try:
+            decide(item=twin, **decision)
+        except (AlreadyDecided, HeldByAnother):
+            continue
+        others += 1
+    return decided, others
 
 
 def assign(*, item: ReviewItem, assignee: Any) -> ReviewItem:

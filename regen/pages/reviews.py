@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -104,6 +105,9 @@ class DecisionForm(forms.Form):
         required=False, label="I confirm this critical content may be served"
     )
     take_over = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    with_duplicates = forms.BooleanField(
+        required=False, label="Apply this decision to the identical pending items too"
+    )
 
     def add_service_error(self, error: RequestValidationError) -> None:
         details = error.extra.get("details") or {}
@@ -231,6 +235,9 @@ def _panel(
         "thresholds": reviews.thresholds_of(item),
         "next_item": following,
         "held": reviews.held_by_another(item, request.user),
+        "duplicates": reviews.duplicates_of(item, request.user).count()
+        if item.state == ReviewItem.State.PENDING
+        else 0,
     }
     if _wants_partial(request):
         return render(request, f"{DETAIL}#panel", context)  # htmx swaps 2xx answers only
@@ -253,6 +260,19 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     filters = QueueFilters(request.GET, account=request.seat.account)  # type: ignore[attr-defined]
     items = reviews.queue_for(request.seat.account, **filters.chosen(request.user))  # type: ignore[attr-defined]
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    keys = {item.content_key for item in page}
+    counts = dict(
+        ReviewItem.objects.filter(
+            account=request.seat.account,  # type: ignore[attr-defined]
+            state=ReviewItem.State.PENDING,
+            content_key__in=keys,
+        )
+        .values_list("content_key")
+        .annotate(n=Count("id"))
+        .values_list("content_key", "n")
+    )
+    for item in page:
+        item.twins = max(0, counts.get(item.content_key, 1) - 1) if item.state == "pending" else 0
     query = request.GET.copy()
     query.pop("page", None)
     context = {"filters": filters, "page": page, "query": query.urlencode()}
@@ -281,8 +301,12 @@ def review_decide(request: HttpRequest, item_id: Any) -> HttpResponse:
                 "This content was flagged as critical: confirm that it may be served.",
             )
             return _panel(request, item, form=form, status=400, confirm=True)
+        group = data.pop("with_duplicates")
         try:
-            item = reviews.decide(item=item, user=request.user, **data)
+            if group:
+                item, others = reviews.decide_group(item=item, user=request.user, **data)
+            else:
+                item, others = reviews.decide(item=item, user=request.user, **data), 0
         except reviews.HeldByAnother as error:
             return _panel(request, item, form=form, problem=error.message, status=error.status)
         except RequestValidationError as error:
@@ -292,7 +316,12 @@ def review_decide(request: HttpRequest, item_id: Any) -> HttpResponse:
                 request, _item(request, item_id), problem=error.message, status=error.status
             )
         else:
-            return _done(request, item, f"Item {item.get_state_display().lower()}.")
+            also = (
+                f" {others} identical item{'s were' if others != 1 else ' was'} decided the same way."
+                if others
+                else ""
+            )
+            return _done(request, item, f"Item {item.get_state_display().lower()}.{also}")
     return _panel(request, item, form=form, status=400)
 
 

@@ -620,3 +620,37 @@ def test_an_expired_lock_no_longer_holds_the_item(as_bob, alice, account_a):
 def test_start_reviewing_with_an_empty_queue_says_so(as_bob):
     response = as_bob.post(reverse("review-start"), follow=True)
     assert "Nothing is waiting for review." in response.content.decode()
+
+
+# --- near-duplicates (issue 12) --------------------------------------------------------------
+
+
+def test_identical_texts_are_counted_and_decided_together(as_bob, bob, alice, account_a):
+    text = "Buy now!!! This miracle pill cures everything, guaranteed."
+    first = make_item(account_a, content=text, age=timedelta(hours=3))
+    twin = make_item(
+        account_a,
+        content="buy now — this miracle pill CURES everything, guaranteed",
+        age=timedelta(hours=2),
+    )
+    held = make_item(account_a, content=text, age=timedelta(hours=1))
+    held.assigned_to = alice
+    held.save()
+    other = make_item(account_a, content="A different text entirely, about gardening.")
+
+    body = queue(as_bob).content.decode()
+    assert "+2 identical" in body  # the held one counts among the pending duplicates
+    page = as_bob.get(detail_url(first)).content.decode()
+    assert "Apply this decision to the 1 identical pending item too" in page  # not the held one
+
+    response = as_bob.post(
+        decide_url(first),
+        {"decision": "reject", "reason": "Spam.", "with_duplicates": "on"},
+        follow=True,
+    )
+    assert "1 identical item was decided the same way." in response.content.decode()
+    states = {i.id: i.state for i in ReviewItem.objects.all()}
+    assert states[first.id] == states[twin.id] == "rejected"
+    assert states[held.id] == "pending"  # alice holds it
+    assert states[other.id] == "pending"
+    assert ReviewItem.objects.get(id=twin.id).decided_by == bob
