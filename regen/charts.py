@@ -193,3 +193,27 @@ def credits_per_day(
              "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5, "font": {"color": "#5b6577"}}
         ]  # fmt: skip
     return figure
+
+
+def agreement_bars(rows: Mapping[str, Mapping[str, int]]) -> Figure:
+    """Per dimension, the share of decisions in which reviewers overturned the scorer."""
+    dims = [d for d in DIMENSIONS if rows.get(d, {}).get("decided")]
+    shares = [100.0 * rows[d]["overturned"] / rows[d]["decided"] for d in dims]
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "x": _names(dims),
+                "y": shares,
+                "marker": {"color": COLORS[0]},
+                "text": [f"{share:.0f}% of {rows[d]['decided']}" for share, d in zip(shares, dims, strict=True)],
+                "textposition": "outside",
+                "hovertemplate": "%{x}: %{y:.0f}% overturned<extra></extra>",
+            }
+        ],
+        "layout": {
+            "title": {"text": "Reviewers overturning the scorer"},
+            "yaxis": {"range": [0, 110], "title": {"text": "% of decisions"}},
+            "showlegend": False,
+        },
+    }

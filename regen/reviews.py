@@ -12,6 +12,7 @@ from django.utils import timezone
 from billing.models import Account, APIKey
 from railsite.errors import NotFound, RequestValidationError, ServiceError
 from regen import webhooks
+from regen.engine.dimensions import DIMENSIONS
 from regen.engine.requests import CONTENT_MAX, CONTENT_MIN, RegenerateRequest
 from regen.engine.scoring import aggregate
 from regen.engine.thresholds import Thresholds
@@ -269,6 +270,31 @@ def decide(
         item.refresh_from_db()
         webhooks.announce_decision(item)  # recorded with the decision, sent once it commits
     return item
+
+
+def agreement(account: Account) -> dict[str, dict[str, int]]:
+    """Per dimension, how often reviewers overturned the scorer on decided items.
+
+    An approval (the text may be served as it is) overturns every dimension the scorer
+    failed; a rejection overturns every dimension the scorer passed. A rewrite agrees with
+    the scorer that the text needed changing and is not counted. Returns, per dimension,
+    ``decided`` (approvals and rejections where it was scored) and ``overturned``.
+    """
+    out = {d: {"decided": 0, "overturned": 0} for d in DIMENSIONS}
+    decided = ReviewItem.objects.filter(
+        account=account, state__in=[ReviewItem.State.APPROVED, ReviewItem.State.REJECTED]
+    ).values_list("state", "failing_dimensions", "evaluation")
+    for state, failing, evaluation in decided.iterator():
+        scored = set((evaluation or {}).get("scores") or {})
+        for dimension in DIMENSIONS:
+            if dimension not in scored:
+                continue
+            flagged = dimension in (failing or ())
+            out[dimension]["decided"] += 1
+            approved = state == ReviewItem.State.APPROVED
+            if (approved and flagged) or (not approved and not flagged):
+                out[dimension]["overturned"] += 1
+    return out
 
 
 def duplicates_of(item: ReviewItem, user: Any = None) -> ReviewItemQuerySet:

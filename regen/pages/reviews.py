@@ -276,6 +276,15 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     context = {"filters": filters, "page": page, "query": query.urlencode()}
+    if not _wants_partial(request):
+        rows = reviews.agreement(request.seat.account)  # type: ignore[attr-defined]
+        decided = max((row["decided"] for row in rows.values()), default=0)
+        context.update(
+            agreement=[
+                {"name": DIMENSION_INFO[d].name, **row} for d, row in rows.items() if row["decided"]
+            ],
+            agreement_figure=charts.agreement_bars(rows) if decided else None,
+        )
     return render(request, f"{QUEUE}#queue" if _wants_partial(request) else QUEUE, context)
 
 

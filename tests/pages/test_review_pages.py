@@ -654,3 +654,26 @@ def test_identical_texts_are_counted_and_decided_together(as_bob, bob, alice, ac
     assert states[held.id] == "pending"  # alice holds it
     assert states[other.id] == "pending"
     assert ReviewItem.objects.get(id=twin.id).decided_by == bob
+
+
+# --- reviewer agreement (issue 12) ----------------------------------------------------------
+
+
+def test_reviewer_agreement_counts_overturns_per_dimension(as_bob, account_a):
+    # failing safety, approved: the reviewer overturned safety
+    approved = make_item(account_a, content="Approved text.", issues=[("safety", "x", 0, 3)])
+    ReviewItem.objects.filter(id=approved.id).update(state="approved")
+    # failing safety, rejected: agreement on safety
+    rejected = make_item(account_a, content="Rejected text.", issues=[("safety", "y", 0, 3)])
+    ReviewItem.objects.filter(id=rejected.id).update(state="rejected")
+    from regen import reviews
+
+    rows = reviews.agreement(account_a)
+    assert rows["safety"] == {"decided": 2, "overturned": 1}
+    page = queue(as_bob).content.decode()
+    assert "Reviewer agreement" in page
+    assert 'data-figure="agreement-figure"' in page
+
+
+def test_reviewer_agreement_with_no_decisions_says_so(as_bob):
+    assert "No approvals or rejections yet." in queue(as_bob).content.decode()
