@@ -29,3 +29,12 @@ def let_another_key_have_made(review_id) -> None:
     item.project.review_by_key = True
     item.project.save(update_fields=["review_by_key"])
     ReviewItem.objects.filter(pk=item.pk).update(api_key=APIKeyFactory(project=item.project))
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (for a server a test starts)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

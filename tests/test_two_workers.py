@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 SETUP = """
 from billing import keys, ledger
@@ -39,11 +41,6 @@ FACTUAL = (
     "dioxide to make glucose and release oxygen."
 )
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +62,7 @@ def server(tmp_path_factory):
     manage("createcachetable")
     printed = manage("shell", "-c", SETUP).splitlines()
     limit, eval_key, limit_key = next(line for line in printed if line.startswith("SETUP")).split()[1:]
-    port = _free_port()
+    port = free_port()
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
     process = subprocess.Popen(
         [gunicorn, "railsite.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",

@@ -33,6 +33,7 @@ from tests.celery.conftest import (
     wait_for,
 )
 from tests.factories import default_plan
+from tests.helpers import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -43,13 +44,6 @@ FACTUAL = (
     "dioxide to make glucose and release oxygen."
 )
 
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +76,7 @@ def cluster(_real_services, django_db_setup, broker, tmp_path_factory) -> Iterat
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
     nodes, urls = [], []
     for n in (1, 2):
-        port = _free_port()
+        port = free_port()
         nodes.append(
             subprocess.Popen(
                 [
