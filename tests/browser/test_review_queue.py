@@ -193,12 +193,12 @@ def test_a_reviewer_works_the_queue_with_the_keyboard_only(
     page, live_server, login, team, console_errors, shot
 ):
     """Issue 12: j/Enter open the first item, a reason, r rejects, focus lands on the next
-    item, Enter opens it; five items in queue order (critical then oldest) without the mouse."""
-    texts = [f"Item number {n} says something the scorer disliked." for n in range(5)]
+    item, Enter opens it; ten items in queue order (critical then oldest) without the mouse."""
+    texts = [f"Item number {n} says something the scorer disliked." for n in range(10)]
     for n, text in enumerate(texts):
         make_item(
             team["account"], project=team["project"], content=text,
-            age=timedelta(hours=10 - n),  # the first is the oldest
+            age=timedelta(hours=20 - n),  # the first is the oldest
         )  # fmt: skip
     login("bob")
     page.goto(f"{live_server.url}/review/")
@@ -240,3 +240,39 @@ def test_the_review_pages_fit_a_phone(page, live_server, login, team, queue, pat
         shot("review-detail-phone")
     else:
         shot("review-queue-phone")
+
+
+def test_a_held_item_refuses_another_reviewers_decision(
+    page, live_server, login, team, queue, console_errors
+):
+    queue.assigned_to = team["alice"]
+    queue.save()
+    login("bob")
+    page.goto(f"{live_server.url}/review/{queue.id}/")
+    expect(page.locator(".review-notice.held")).to_contain_text("Assigned to alice")
+    page.fill("#id_reason", "Violent.")
+    page.click("button[value=reject]")
+    expect(page.locator("#decision-panel [role=alert]")).to_contain_text("take it over")
+    queue.refresh_from_db()
+    assert queue.state == "pending"
+    assert console_errors == []
+
+
+def test_a_rewrite_below_the_thresholds_is_refused_without_an_override(
+    page, live_server, login, team, queue, console_errors
+):
+    weak = "Those people are vermin and should be driven out of the country by force."
+    login("alice")
+    page.goto(f"{live_server.url}/review/{queue.id}/")
+    page.click("text=Rewrite it instead")
+    page.fill("#id_content", weak)
+    page.fill("#id_reason", "Softened a little.")
+    page.click("button[value=rewrite]")
+    expect(page.locator("#content-errors")).to_contain_text("fails the run's thresholds")
+    page.check("#id_override")
+    page.fill("#id_reason", "Kept as evidence.")
+    page.click("button[value=rewrite]")
+    expect(page.locator("#decision-panel")).to_contain_text("saved below the thresholds by override")
+    queue.refresh_from_db()
+    assert (queue.state, queue.rewrite_override) == ("rewritten", True)
+    assert console_errors == []
