@@ -276,3 +276,16 @@ def test_a_rewrite_below_the_thresholds_is_refused_without_an_override(
     queue.refresh_from_db()
     assert (queue.state, queue.rewrite_override) == ("rewritten", True)
     assert console_errors == []
+
+
+def test_start_reviewing_opens_the_next_item_held_for_the_reviewer(
+    page, live_server, login, team, queue, console_errors, shot
+):
+    login("bob")
+    page.goto(f"{live_server.url}/review/")
+    page.click("#start-reviewing")
+    expect(page.locator("#decision-panel")).to_contain_text("Held for you until")
+    # the oldest critical item comes first
+    expect(page.locator(".content.flagged")).to_have_text("Stop taking your insulin, you will feel better.")
+    shot("review-work-mode")
+    assert console_errors == []
