@@ -48,6 +48,7 @@ NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("API keys", "keys", (ADMIN,)),
     ("Credits", "credits", (ADMIN,)),
     ("Projects", "projects", (ADMIN,)),
+    ("Members", "members", (ADMIN,)),
 )
 
 

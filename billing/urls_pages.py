@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from billing import pages
+from billing import pages, pages_members
 
 urlpatterns = [
     path("keys/", pages.keys_page, name="keys"),
@@ -10,4 +10,5 @@ urlpatterns = [
     path("credits/", pages.credits_page, name="credits"),
     path("projects/", pages.projects_page, name="projects"),
     path("projects/<int:pk>/", pages.project_edit, name="project-edit"),
+    path("members/", pages_members.members_page, name="members"),
 ]

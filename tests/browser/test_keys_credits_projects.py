@@ -220,3 +220,14 @@ def test_staff_grant_credits_with_a_reason_and_see_errors_beside_the_fields(
     expect(page.locator("#balance")).to_have_text("525.00")
     expect(page.locator("#ledger tbody tr").first).to_contain_text("goodwill")
     assert console_errors == []
+
+
+def test_an_admin_manages_members_in_the_browser(page, live_server, login, team, shot):
+    login("alice")
+    page.goto(f"{live_server.url}/members/")
+    page.fill("#id_email", "new.reviewer@example.org")
+    page.select_option("#id_role", "reviewer")
+    page.click("text=Send the invitation")
+    expect(page.locator(".messages")).to_contain_text("Invited new.reviewer@example.org")
+    expect(page.locator("table.members")).to_contain_text("new.reviewer@example.org")
+    shot("members")
