@@ -8,6 +8,7 @@ API would answer with.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -88,11 +89,34 @@ class CreditChangeForm(ServiceErrorsMixin, forms.Form):
         ("purchase", "Purchase (add credits)"),
         ("adjustment", "Adjustment (signed correction)"),
     ]
+    MAX_CHANGE = Decimal("1000000")
+    """The most one change may move: a typo of a few extra digits cannot mint billions."""
+    CONFIRM_FROM = Decimal("100000")
+    """From this size on, a change must be confirmed."""
+
     operation = forms.ChoiceField(choices=OPERATIONS)
     amount = forms.DecimalField(
-        max_digits=14, decimal_places=2, help_text="Negative only for an adjustment."
+        max_digits=14,
+        decimal_places=2,
+        help_text="Negative only for an adjustment; at most 1,000,000 at once.",
     )
     reason = forms.CharField(max_length=200, help_text="Kept in the ledger entry.")
+    confirm = forms.BooleanField(
+        required=False, label="I confirm this large change (100,000 credits or more)"
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        amount = data.get("amount")
+        if amount is None:
+            return data
+        if abs(amount) > self.MAX_CHANGE:
+            self.add_error("amount", f"At most {self.MAX_CHANGE:,.0f} credits in one change.")
+        elif abs(amount) >= self.CONFIRM_FROM and not data.get("confirm"):
+            self.add_error(
+                "confirm", f"Confirm a change of {abs(amount):,.2f} credits: it is unusually large."
+            )
+        return data
 
     def apply(self, *, account: Account, user: Any) -> LedgerEntry | None:
         """Call the ledger; return the new entry, or None with the errors on the form."""

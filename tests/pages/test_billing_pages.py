@@ -337,6 +337,16 @@ def test_staff_adjust_credits_down_with_a_reason(login, staff, account_a):
             "amount",
             "Insufficient credits",
         ),
+        (
+            {"operation": "grant", "amount": "99999999999", "reason": "typo"},
+            "amount",
+            "At most 1,000,000 credits in one change.",
+        ),
+        (
+            {"operation": "grant", "amount": "250000", "reason": "big deal"},
+            "confirm",
+            "Confirm a change of 250,000.00 credits",
+        ),
     ],
 )
 def test_bad_credit_changes_show_an_error_beside_the_field_and_change_nothing(
@@ -550,3 +560,19 @@ def test_user_text_is_escaped_on_every_billing_page(login, alice, account_a, nam
         body = client.get(url).content.decode()
         assert name not in body, url
         assert html.escape(name) in body or html.escape(name, quote=False) in body, url
+
+
+def test_a_large_change_goes_through_once_confirmed_and_balances_read_with_separators(
+    login, staff, account_a
+):
+    client = login(staff)
+    client.get(reverse("credits"), {"account": account_a.slug})
+    response = client.post(
+        reverse("credits"),
+        {"operation": "grant", "amount": "250000", "reason": "annual contract", "confirm": "on"},
+    )
+    assert response.status_code == 302
+    assert ledger.balance_of(account_a) == Decimal("250100.00")
+    body = client.get(reverse("credits")).content.decode()
+    assert '<strong id="balance">250,100.00</strong>' in body
+    assert "250,000.00" in body  # the ledger line
