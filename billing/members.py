@@ -39,12 +39,14 @@ def members_of(account: Account) -> list[Membership]:
     return list(account.memberships.select_related("user").order_by("user__username"))
 
 
-def _other_admins(membership: Membership) -> bool:
-    return (
-        Membership.objects.filter(account_id=membership.account_id, role=Membership.Role.ADMIN)
-        .exclude(pk=membership.pk)
-        .exists()
+def _keep_an_admin(locked: Membership) -> None:
+    """Raise LastAdmin if ``locked`` (a row locked by the caller) is its account's only
+    admin. Every admin row is locked first, so two concurrent changes cannot both pass."""
+    admins = Membership.objects.select_for_update().filter(
+        account_id=locked.account_id, role=Membership.Role.ADMIN
     )
+    if not [m for m in admins if m.pk != locked.pk]:
+        raise LastAdmin()
 
 
 def change_role(*, membership: Membership, role: str) -> Membership:
@@ -54,14 +56,7 @@ def change_role(*, membership: Membership, role: str) -> Membership:
     with transaction.atomic():
         locked = Membership.objects.select_for_update().get(pk=membership.pk)
         if locked.role == Membership.Role.ADMIN and role != locked.role:
-            # lock every admin row of the account, so two demotions cannot both pass
-            list(
-                Membership.objects.select_for_update().filter(
-                    account_id=locked.account_id, role=Membership.Role.ADMIN
-                )
-            )
-            if not _other_admins(locked):
-                raise LastAdmin()
+            _keep_an_admin(locked)
         locked.role = role
         locked.save(update_fields=["role"])
     return locked
@@ -72,13 +67,7 @@ def remove(*, membership: Membership) -> None:
     with transaction.atomic():
         locked = Membership.objects.select_for_update().get(pk=membership.pk)
         if locked.role == Membership.Role.ADMIN:
-            list(
-                Membership.objects.select_for_update().filter(
-                    account_id=locked.account_id, role=Membership.Role.ADMIN
-                )
-            )
-            if not _other_admins(locked):
-                raise LastAdmin()
+            _keep_an_admin(locked)
         locked.delete()
 
 

@@ -49,3 +49,6 @@ class ServiceUnavailable(ServiceError):
     status = 503
     code = "SERVICE_UNAVAILABLE"
     default_message = "The service is temporarily unavailable. Please retry shortly."
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "5"}

@@ -11,7 +11,7 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from railsite.errors import ServiceError
+from railsite.errors import ServiceError, ServiceUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -93,11 +93,6 @@ def handle_api_exception(exc: Exception, context: dict[str, Any]) -> Response | 
         )
     if isinstance(exc, DatabaseError):
         logger.exception("database error in API view")
-        return _response(
-            {
-                "error": "The service is temporarily unavailable. Please retry shortly.",
-                "code": "SERVICE_UNAVAILABLE",
-            },
-            503,
-        )
+        unavailable = ServiceUnavailable()
+        return _response(unavailable.body(), unavailable.status, unavailable.headers())
     return None

@@ -9,6 +9,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.views.defaults import page_not_found, server_error
 
+from railsite.errors import ServiceUnavailable
+
 logger = logging.getLogger(__name__)
 
 API_PREFIXES = ("/railscore/", "/api/", "/verify", "/health")
@@ -34,11 +36,11 @@ def crashed(request: HttpRequest) -> HttpResponse:
 def unavailable(request: HttpRequest) -> HttpResponse:
     """Answer 503 while a dependency is down: JSON for the API, a plain styled page else."""
     logger.error("a dependency is unavailable while serving %s", request.path, exc_info=True)
-    headers = {"Retry-After": "5"}
+    unavailable = ServiceUnavailable()
     if _is_api(request):
-        body = {
-            "error": "The service is temporarily unavailable. Please retry shortly.",
-            "code": "SERVICE_UNAVAILABLE",
-        }
-        return JsonResponse(body, status=503, headers=headers)
-    return HttpResponse(render_to_string("503.html"), status=503, headers=headers)
+        return JsonResponse(
+            unavailable.body(), status=unavailable.status, headers=unavailable.headers()
+        )
+    return HttpResponse(
+        render_to_string("503.html"), status=unavailable.status, headers=unavailable.headers()
+    )

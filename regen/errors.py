@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from railsite.errors import NotFound, RequestValidationError, ServiceError
+from railsite.errors import NotFound, RequestValidationError, ServiceError, ServiceUnavailable
 from regen.engine.requests import RequestInvalid
 
 
@@ -14,16 +14,11 @@ class RegenerationFailed(ServiceError):
     default_message = "Regeneration failed after retries; the credits held for this call were released."
 
 
-class QueueUnavailable(ServiceError):
-    status = 503
-    code = "SERVICE_UNAVAILABLE"
+class QueueUnavailable(ServiceUnavailable):
     default_message = (
         "The job queue is unavailable; the run was not queued and nothing was charged. "
         "Retry shortly."
     )
-
-    def headers(self) -> dict[str, str]:
-        return {**super().headers(), "Retry-After": "5"}
 
 
 class CriticalContent(ServiceError):
