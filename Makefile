@@ -50,6 +50,7 @@ services:
 test: install-test .env
 	@set -e; services="$$($(PY) scripts/services.py)" || exit 1; eval "$$services"; \
 	$(VENV)/bin/ruff check . ; \
+	$(VENV)/bin/ruff format --check . ; \
 	$(PY) manage.py makemigrations --check --dry-run >/dev/null || { echo "tests: missing migrations (run manage.py makemigrations)"; exit 1; }; \
 	$(VENV)/bin/mypy --no-error-summary ; \
 	CONN_MAX_AGE=0 $(VENV)/bin/pytest $(PYTEST_ARGS); \

@@ -37,7 +37,12 @@ def _env() -> dict[str, str]:
 
 def _manage(*args: str) -> str:
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=_env(), check=True, capture_output=True, text=True
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=_env(),
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
 
 
@@ -67,8 +72,22 @@ def _free_port() -> int:
 def _start_server(port: int) -> subprocess.Popen[bytes]:
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
     server = subprocess.Popen(
-        [gunicorn, "railsite.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--no-control-socket", "--log-level", "warning"],
-        cwd=ROOT, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        [
+            gunicorn,
+            "railsite.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--no-control-socket",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -108,7 +127,11 @@ def _drive(url: str, key: str, body: dict[str, object]) -> tuple[float, list[flo
 
 
 def run() -> list[tuple[str, str, str]]:
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "services.py")], env=dict(os.environ, TEST_DATABASE_URL=DB_URL), capture_output=True)
+    subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "services.py")],
+        env=dict(os.environ, TEST_DATABASE_URL=DB_URL),
+        capture_output=True,
+    )
     _manage("migrate", "--noinput")
     key = _manage("shell", "-c", SETUP).strip().splitlines()[-1]
     port = _free_port()
@@ -116,7 +139,10 @@ def run() -> list[tuple[str, str, str]]:
     base = f"http://127.0.0.1:{port}"
     cases = {
         "bare DRF endpoint, key auth + 1 row": (f"{base}/bench/bare", {}),
-        "safe-regenerate, passes at iteration 0": (f"{base}/railscore/v1/safe-regenerate", {"content": PASSING}),
+        "safe-regenerate, passes at iteration 0": (
+            f"{base}/railscore/v1/safe-regenerate",
+            {"content": PASSING},
+        ),
         "safe-regenerate, 3-iteration loop": (
             f"{base}/railscore/v1/safe-regenerate",
             {"content": LOOPING, "domain": "healthcare", "threshold": 9.9, "max_regenerations": 2},
@@ -142,6 +168,12 @@ def run() -> list[tuple[str, str, str]]:
         ordered = sorted(lats[name])
         p50, p95 = ordered[len(ordered) // 2] * 1000, ordered[int(len(ordered) * 0.95)] * 1000
         goal = "" if name.startswith("bare") else "ratio >= 0.5, median < 30 ms"
-        rows.append((f"API {name}", f"{rate:,.0f} req/s  p50 {p50:.1f} ms  p95 {p95:.1f} ms  ratio {rate / bare:.2f}", goal))
+        rows.append(
+            (
+                f"API {name}",
+                f"{rate:,.0f} req/s  p50 {p50:.1f} ms  p95 {p95:.1f} ms  ratio {rate / bare:.2f}",
+                goal,
+            )
+        )
     rows.append(("API errors during the run", str(errors), "0"))
     return rows

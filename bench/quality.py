@@ -198,8 +198,10 @@ def gate_figures(rows: list[Row]) -> dict[str, float]:
             figures[name] = presidio_pairs(rows, "test")[0]
             continue
         chosen = [
-            r for r in test
-            if r.label_type == "binary" and dimension in r.dimensions
+            r
+            for r in test
+            if r.label_type == "binary"
+            and dimension in r.dimensions
             and (dataset == "(all)" or r.dataset == dataset)
         ]
         figures[name] = _binary_auroc(chosen, dimension)
@@ -250,12 +252,13 @@ def record(rows: list[Row], evaluator: str, path: Path = RECORDED) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Score the data and print the tables; skip cleanly when the data is absent."""
     parser = argparse.ArgumentParser(description="Measure an evaluator on the labelled data.")
-    parser.add_argument(
-        "--evaluator", choices=("embedded", "learned", "rules"), default="embedded"
-    )
+    parser.add_argument("--evaluator", choices=("embedded", "learned", "rules"), default="embedded")
     parser.add_argument("--markdown", type=Path, help="also write the report to this file")
     parser.add_argument(
-        "--record", nargs="?", type=Path, const=RECORDED,
+        "--record",
+        nargs="?",
+        type=Path,
+        const=RECORDED,
         help=f"write the test-half figures for the CI gate (default {RECORDED.relative_to(ROOT)})",
     )
     args = parser.parse_args(argv)

@@ -234,7 +234,10 @@ def latency(evaluator: Evaluator, chars: int, runs: int) -> float:
 
 def goal_figures(rows: Sequence[Any]) -> list[str]:
     """The issue-8 goals with both halves' figures."""
-    lines = ["| measure | calibration | test | goal | met (test) |", "| --- | --- | --- | --- | --- |"]
+    lines = [
+        "| measure | calibration | test | goal | met (test) |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for dataset, dimension, kind, goal in GOALS:
         figures = []
         for half in HALVES:
@@ -242,8 +245,11 @@ def goal_figures(rows: Sequence[Any]) -> list[str]:
                 figures.append(presidio_pairs(rows, half)[0])
                 continue
             chosen = [
-                r for r in rows
-                if r.half == half and r.label_type == "binary" and dimension in r.dimensions
+                r
+                for r in rows
+                if r.half == half
+                and r.label_type == "binary"
+                and dimension in r.dimensions
                 and (dataset == "(all)" or r.dataset == dataset)
             ]
             figures.append(_auroc_of(chosen, dimension, lambda r, d=dimension: 10 - r.scores[d]))

@@ -81,7 +81,9 @@ def _remember(request: HttpRequest, slug: str) -> None:
         request.session[SESSION_KEY] = slug
 
 
-def member_required(*roles: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+def member_required(
+    *roles: str,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """Let in members of the current account whose role is one of ``roles``; 403 others."""
     allowed = roles or ANY_ROLE
 

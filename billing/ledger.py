@@ -217,7 +217,9 @@ def refund(
         )
 
 
-def orphaned_holds(older_than: timedelta, request_bound_after: timedelta | None = None) -> QuerySet[Hold]:
+def orphaned_holds(
+    older_than: timedelta, request_bound_after: timedelta | None = None
+) -> QuerySet[Hold]:
     """Return open holds created more than ``older_than`` ago (a crashed worker's), and
     request-bound ones more than ``request_bound_after`` ago (a killed request's)."""
     now = timezone.now()

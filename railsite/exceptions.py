@@ -87,8 +87,10 @@ def handle_api_exception(exc: Exception, context: dict[str, Any]) -> Response | 
         # a number out of range): the client's input, not an outage.
         logger.info("database refused request data: %s", exc)
         return _response(
-            {"error": "The request contains a value the service cannot store or search for.",
-             "code": "VALIDATION_ERROR"},
+            {
+                "error": "The request contains a value the service cannot store or search for.",
+                "code": "VALIDATION_ERROR",
+            },
             400,
         )
     if isinstance(exc, DatabaseError):

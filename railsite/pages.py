@@ -26,7 +26,10 @@ def staff_accounts(request: HttpRequest) -> HttpResponse:
     request.seat = None  # type: ignore[attr-defined]
     accounts = (
         Account.objects.select_related("plan", "credits")
-        .annotate(members=Count("memberships", distinct=True), projects_count=Count("projects", distinct=True))
+        .annotate(
+            members=Count("memberships", distinct=True),
+            projects_count=Count("projects", distinct=True),
+        )
         .order_by("name")
     )
     return render(request, "staff_accounts.html", {"accounts": accounts})

@@ -28,7 +28,10 @@ def not_found(request: HttpRequest, exception: Any = None) -> HttpResponse:
 
 def crashed(request: HttpRequest) -> HttpResponse:
     if _is_api(request):
-        body = {"error": "An internal error occurred; it has been logged.", "code": "INTERNAL_ERROR"}
+        body = {
+            "error": "An internal error occurred; it has been logged.",
+            "code": "INTERNAL_ERROR",
+        }
         return JsonResponse(body, status=500)
     return server_error(request)
 

@@ -27,7 +27,9 @@ class ChunkedBody:
     def __init__(self, app: WSGIApp, limit: int) -> None:
         self.app, self.limit = app, limit
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
         if chunked and not environ.get("CONTENT_LENGTH"):
             body = environ["wsgi.input"].read(self.limit + 1)

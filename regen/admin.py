@@ -7,7 +7,16 @@ class IterationInline(admin.TabularInline):
     model = Iteration
     extra = 0
     can_delete = False
-    fields = ("index", "score", "confidence", "passed", "failing_dimensions", "improvement_from_previous", "regeneration_model", "credits")
+    fields = (
+        "index",
+        "score",
+        "confidence",
+        "passed",
+        "failing_dimensions",
+        "improvement_from_previous",
+        "regeneration_model",
+        "credits",
+    )
     readonly_fields = fields
     show_change_link = False
 
@@ -17,7 +26,17 @@ class IterationInline(admin.TabularInline):
 
 @admin.register(Run)
 class RunAdmin(admin.ModelAdmin):
-    list_display = ("id", "kind", "status", "account", "project", "mode", "best_score", "credits_consumed", "created_at")
+    list_display = (
+        "id",
+        "kind",
+        "status",
+        "account",
+        "project",
+        "mode",
+        "best_score",
+        "credits_consumed",
+        "created_at",
+    )
     list_filter = ("status", "kind", "mode", "domain", "external")
     search_fields = ("id", "session_id", "original_content")
     list_select_related = ("account", "project")
@@ -33,7 +52,16 @@ class RunAdmin(admin.ModelAdmin):
 
 @admin.register(ReviewItem)
 class ReviewItemAdmin(admin.ModelAdmin):
-    list_display = ("id", "state", "reason", "account", "project", "score", "assigned_to", "created_at")
+    list_display = (
+        "id",
+        "state",
+        "reason",
+        "account",
+        "project",
+        "score",
+        "assigned_to",
+        "created_at",
+    )
     list_filter = ("state", "reason")
     search_fields = ("id", "content")
     list_select_related = ("account", "project", "assigned_to")

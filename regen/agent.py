@@ -27,7 +27,9 @@ CHECKS = ("pii", "prompt_injection", "rail_score")
 ``rail_score`` is accepted and not scored here: use ``/railscore/v1/eval`` for it."""
 
 
-def _scanned(caller: Caller, reference: str, memo: str, scan: Callable[[], agent.AgentScan]) -> tuple[agent.AgentScan, Decimal]:
+def _scanned(
+    caller: Caller, reference: str, memo: str, scan: Callable[[], agent.AgentScan]
+) -> tuple[agent.AgentScan, Decimal]:
     """Hold the price, scan, then charge it; a scan that fails gives the credits back."""
     hold = ledger.hold(
         account=caller.account,
@@ -64,7 +66,9 @@ def check_injection(*, caller: Caller, content: str) -> dict[str, Any]:
     }
 
 
-def tool_result(*, caller: Caller, tool_name: str, text: str, checks: Collection[str]) -> dict[str, Any]:
+def tool_result(
+    *, caller: Caller, tool_name: str, text: str, checks: Collection[str]
+) -> dict[str, Any]:
     """Scan a tool's output for personal data and injection; answer ``ToolResultRisk``."""
     event_id = str(uuid.uuid4())
     found, price = _scanned(

@@ -25,14 +25,29 @@ def score_per_iteration(scores: Sequence[float], threshold: float) -> Figure:
     x = list(range(len(scores)))
     return {
         "data": [
-            {"type": "scatter", "mode": "lines+markers", "x": x, "y": list(scores), "name": "Overall score",
-             "line": {"color": COLORS[0], "width": 3}},
-            {"type": "scatter", "mode": "lines", "x": [x[0] - 0.2, x[-1] + 0.2] if x else [0, 1],
-             "y": [threshold, threshold], "name": f"Threshold {threshold:g}",
-             "line": {"color": COLORS[3], "dash": "dash"}},
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "x": x,
+                "y": list(scores),
+                "name": "Overall score",
+                "line": {"color": COLORS[0], "width": 3},
+            },
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": [x[0] - 0.2, x[-1] + 0.2] if x else [0, 1],
+                "y": [threshold, threshold],
+                "name": f"Threshold {threshold:g}",
+                "line": {"color": COLORS[3], "dash": "dash"},
+            },
         ],
-        "layout": {"title": {"text": "Overall score per iteration"}, "yaxis": {"range": [0, 10.2], "title": {"text": "score"}},
-                   "xaxis": {"dtick": 1, "title": {"text": "iteration"}}, "legend": {"orientation": "h"}},
+        "layout": {
+            "title": {"text": "Overall score per iteration"},
+            "yaxis": {"range": [0, 10.2], "title": {"text": "score"}},
+            "xaxis": {"dtick": 1, "title": {"text": "iteration"}},
+            "legend": {"orientation": "h"},
+        },
     }
 
 
@@ -41,12 +56,21 @@ def dimensions_per_iteration(rows: Sequence[Mapping[str, float]]) -> Figure:
     dims = [d for d in DIMENSIONS if any(d in row for row in rows)]
     return {
         "data": [
-            {"type": "bar", "name": f"Iteration {i}", "x": _names(dims), "y": [row.get(d) for d in dims],
-             "marker": {"color": COLORS[i % len(COLORS)]}}
+            {
+                "type": "bar",
+                "name": f"Iteration {i}",
+                "x": _names(dims),
+                "y": [row.get(d) for d in dims],
+                "marker": {"color": COLORS[i % len(COLORS)]},
+            }
             for i, row in enumerate(rows)
         ],
-        "layout": {"title": {"text": "Dimension scores per iteration"}, "barmode": "group",
-                   "yaxis": {"range": [0, 10.2]}, "legend": {"orientation": "h"}},
+        "layout": {
+            "title": {"text": "Dimension scores per iteration"},
+            "barmode": "group",
+            "yaxis": {"range": [0, 10.2]},
+            "legend": {"orientation": "h"},
+        },
     }
 
 
@@ -55,29 +79,63 @@ def radar(scores: Mapping[str, float], *, title: str = "Best iteration") -> Figu
     dims = [d for d in DIMENSIONS if d in scores]
     closed = dims + dims[:1]
     return {
-        "data": [{"type": "scatterpolar", "fill": "toself", "r": [scores[d] for d in closed],
-                  "theta": _names(closed), "name": title, "line": {"color": COLORS[1]}}],
-        "layout": {"title": {"text": title}, "polar": {"radialaxis": {"range": [0, 10]}}, "showlegend": False},
+        "data": [
+            {
+                "type": "scatterpolar",
+                "fill": "toself",
+                "r": [scores[d] for d in closed],
+                "theta": _names(closed),
+                "name": title,
+                "line": {"color": COLORS[1]},
+            }
+        ],
+        "layout": {
+            "title": {"text": title},
+            "polar": {"radialaxis": {"range": [0, 10]}},
+            "showlegend": False,
+        },
     }
 
 
-def dimension_bars(scores: Mapping[str, float], thresholds: Mapping[str, float] | None = None) -> Figure:
+def dimension_bars(
+    scores: Mapping[str, float], thresholds: Mapping[str, float] | None = None
+) -> Figure:
     """Draw one evaluation's dimension scores as bars, failing ones in red."""
     dims = [d for d in DIMENSIONS if d in scores]
     limits = thresholds or {}
     colors = [COLORS[3] if scores[d] < limits.get(d, 7.0) else COLORS[1] for d in dims]
     return {
-        "data": [{"type": "bar", "x": _names(dims), "y": [scores[d] for d in dims], "marker": {"color": colors}}],
-        "layout": {"title": {"text": "Dimension scores"}, "yaxis": {"range": [0, 10.2]}, "showlegend": False},
+        "data": [
+            {
+                "type": "bar",
+                "x": _names(dims),
+                "y": [scores[d] for d in dims],
+                "marker": {"color": colors},
+            }
+        ],
+        "layout": {
+            "title": {"text": "Dimension scores"},
+            "yaxis": {"range": [0, 10.2]},
+            "showlegend": False,
+        },
     }
 
 
-def daily(rows: Sequence[Mapping[str, Any]], field: str, *, title: str, kind: str = "bar") -> Figure:
+def daily(
+    rows: Sequence[Mapping[str, Any]], field: str, *, title: str, kind: str = "bar"
+) -> Figure:
     """Draw one value per day (``rows`` of ``{"day": date, field: value}``)."""
     return {
-        "data": [{"type": "scatter" if kind == "line" else "bar", "mode": "lines+markers",
-                  "x": [str(r["day"]) for r in rows], "y": [r[field] for r in rows], "name": title,
-                  "marker": {"color": COLORS[0]}}],
+        "data": [
+            {
+                "type": "scatter" if kind == "line" else "bar",
+                "mode": "lines+markers",
+                "x": [str(r["day"]) for r in rows],
+                "y": [r[field] for r in rows],
+                "name": title,
+                "marker": {"color": COLORS[0]},
+            }
+        ],
         "layout": {"title": {"text": title}, "showlegend": False, "xaxis": {"type": "date"}},
     }
 
@@ -137,7 +195,9 @@ def per_day(
     yaxis: dict[str, Any] = {"rangemode": "tozero"}
     if y_range is not None:
         yaxis["range"] = list(y_range)
-    return with_layout(figure, xaxis=xaxis, yaxis=yaxis, margin={"l": 48, "r": 16, "t": 40, "b": 40})
+    return with_layout(
+        figure, xaxis=xaxis, yaxis=yaxis, margin={"l": 48, "r": 16, "t": 40, "b": 40}
+    )
 
 
 def _shift(day: dt.date, days: float) -> str:
@@ -146,7 +206,10 @@ def _shift(day: dt.date, days: float) -> str:
 
 
 def run_charts(
-    overall: Sequence[float], dimension_rows: Sequence[Mapping[str, float]], threshold: float, best: int
+    overall: Sequence[float],
+    dimension_rows: Sequence[Mapping[str, float]],
+    threshold: float,
+    best: int,
 ) -> dict[str, Figure]:
     """Draw a run's charts: overall score line, dimension bars per iteration, best radar."""
     below = {"orientation": "h", "x": 0, "y": -0.18, "yanchor": "top"}
@@ -184,7 +247,11 @@ def credits_per_day(
     figure["data"][0]["hovertemplate"] = "%{x|%Y-%m-%d}: %{y} credits<extra></extra>"
     figure["layout"].update(
         xaxis={"type": "date", "range": window, "tickformat": "%b %d"},
-        yaxis={"rangemode": "tozero", "title": {"text": "credits"}, **({} if rows else {"range": [0, 1]})},
+        yaxis={
+            "rangemode": "tozero",
+            "title": {"text": "credits"},
+            **({} if rows else {"range": [0, 1]}),
+        },
         margin={"l": 56, "r": 16, "t": 40, "b": 40},
     )
     if not rows:
@@ -206,7 +273,10 @@ def agreement_bars(rows: Mapping[str, Mapping[str, int]]) -> Figure:
                 "x": _names(dims),
                 "y": shares,
                 "marker": {"color": COLORS[0]},
-                "text": [f"{share:.0f}% of {rows[d]['decided']}" for share, d in zip(shares, dims, strict=True)],
+                "text": [
+                    f"{share:.0f}% of {rows[d]['decided']}"
+                    for share, d in zip(shares, dims, strict=True)
+                ],
                 "textposition": "outside",
                 "hovertemplate": "%{x}: %{y:.0f}% overturned<extra></extra>",
             }

@@ -118,7 +118,9 @@ def configuration_problems() -> list[str]:
     """Name what is wrong with the engine settings (checked at start: ``regen.checks``)."""
     problems = []
     if settings.RAIL_EVALUATOR not in EVALUATORS:
-        problems.append(f"RAIL_EVALUATOR={settings.RAIL_EVALUATOR!r}: use one of {', '.join(EVALUATORS)}.")
+        problems.append(
+            f"RAIL_EVALUATOR={settings.RAIL_EVALUATOR!r}: use one of {', '.join(EVALUATORS)}."
+        )
     regenerator = settings.RAIL_REGENERATOR
     if regenerator not in REGENERATORS and regenerator != server_model_name():
         problems.append(f"RAIL_REGENERATOR={regenerator!r}: use embedded or llm.")

@@ -11,7 +11,9 @@ from regen.engine.requests import RequestInvalid
 class RegenerationFailed(ServiceError):
     status = 500
     code = "REGENERATION_FAILED"
-    default_message = "Regeneration failed after retries; the credits held for this call were released."
+    default_message = (
+        "Regeneration failed after retries; the credits held for this call were released."
+    )
 
 
 class QueueUnavailable(ServiceUnavailable):

@@ -236,7 +236,9 @@ def _within_plan(caller: Caller, request: RegenerateRequest) -> None:
         field = "maxIterations"
         check_max_regenerations(plan, request.max_regenerations)
     except InsufficientTier as error:
-        raise RequestValidationError(f"{field}: {error.message}", details={field: [error.message]}) from error
+        raise RequestValidationError(
+            f"{field}: {error.message}", details={field: [error.message]}
+        ) from error
 
 
 def safe_regenerate(*, caller: Caller, data: Any) -> dict[str, Any]:
@@ -268,7 +270,9 @@ def safe_regenerate(*, caller: Caller, data: Any) -> dict[str, Any]:
 
 def gate_score(evaluation: Evaluation, dimensions: tuple[str, ...]) -> float:
     """Return an evaluation's worst selected dimension on the 0-1 scale."""
-    return round(min(evaluation.scores[d].score for d in dimensions if d in evaluation.scores) / 10, 2)
+    return round(
+        min(evaluation.scores[d].score for d in dimensions if d in evaluation.scores) / 10, 2
+    )
 
 
 def response_body(run: Run, loop: Loop, *, estimate: float) -> dict[str, Any]:

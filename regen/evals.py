@@ -105,7 +105,11 @@ def evaluate_content(*, caller: Caller, request: EvalRequest) -> dict[str, Any]:
     count = len(request.dimensions)
     worst = prices.evaluation("deep" if request.mode in ("deep", "auto") else "basic", count)
     hold = ledger.hold(
-        account=caller.account, amount=worst, reference=req_id, memo="evaluation", request_bound=True
+        account=caller.account,
+        amount=worst,
+        reference=req_id,
+        memo="evaluation",
+        request_bound=True,
     )
     try:
         evaluation, met, resolved, escalated = _run(request)
@@ -120,7 +124,9 @@ def evaluate_content(*, caller: Caller, request: EvalRequest) -> dict[str, Any]:
         "result": eval_result(
             evaluation,
             met,
-            explanations=request.include_explanations if request.include_explanations is not None else deep,
+            explanations=request.include_explanations
+            if request.include_explanations is not None
+            else deep,
             issues=request.include_issues if request.include_issues is not None else deep,
             suggestions=request.include_suggestions,
             resolved_mode=resolved,

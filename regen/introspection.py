@@ -12,8 +12,10 @@ from regen.engine.thresholds import Thresholds
 def _thresholds(project: Project) -> Thresholds:
     raw = project.thresholds if isinstance(project.thresholds, dict) else {}
     try:
-        return Thresholds.from_dict(raw) if "dimensions" in raw or "overall" in raw else Thresholds(
-            dimensions={k: float(v) for k, v in raw.items()}
+        return (
+            Thresholds.from_dict(raw)
+            if "dimensions" in raw or "overall" in raw
+            else Thresholds(dimensions={k: float(v) for k, v in raw.items()})
         )
     except (TypeError, ValueError, AttributeError):
         return Thresholds()

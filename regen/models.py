@@ -72,7 +72,9 @@ class Run(models.Model):
     external = models.BooleanField(default=False)
     session_id = models.CharField(max_length=40, unique=True, null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
-    version = models.PositiveIntegerField(default=0, help_text="Bumped by every step; guards races.")
+    version = models.PositiveIntegerField(
+        default=0, help_text="Bumped by every step; guards races."
+    )
 
     request = models.JSONField(help_text="The validated request, canonical field names.")
     original_content = models.TextField()
@@ -101,7 +103,9 @@ class Run(models.Model):
         null=True, blank=True, help_text="The executor that holds the run (regen.runs._claim)."
     )
     lease_expires_at = models.DateTimeField(
-        null=True, blank=True, help_text="Renewed by every stored iteration; past it, the executor is dead."
+        null=True,
+        blank=True,
+        help_text="Renewed by every stored iteration; past it, the executor is dead.",
     )
 
     created_at = models.DateTimeField(auto_now_add=True)
@@ -306,7 +310,9 @@ class IdempotencyRecord(models.Model):
     body_hash = models.CharField(max_length=64)
     state = models.CharField(max_length=12, choices=State.choices, default=State.IN_PROGRESS)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    body = models.TextField(blank=True, help_text="The rendered JSON answer, replayed byte for byte.")
+    body = models.TextField(
+        blank=True, help_text="The rendered JSON answer, replayed byte for byte."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -301,12 +301,20 @@ def apply_loop(run: Run, loop: Loop) -> None:
     """Copy a loop's outcome onto its run (saved by the caller, in its transaction)."""
     breakdown, usage, best = loop.credits_breakdown, loop.usage, loop.best
     run.status = loop.status
-    run.best_content, run.best_iteration, run.best_score = best.content, best.index, best.evaluation.score
+    run.best_content, run.best_iteration, run.best_score = (
+        best.content,
+        best.index,
+        best.evaluation.score,
+    )
     run.iterations_done = len(loop.iterations)
     run.credits_consumed = breakdown["total"]
     run.credits_breakdown = credits_breakdown(loop)
     run.cost_usd = Decimal(str(round(usage.cost_usd, 6)))
-    run.llm_calls, run.input_tokens, run.output_tokens = usage.llm_calls, usage.input_tokens, usage.output_tokens
+    run.llm_calls, run.input_tokens, run.output_tokens = (
+        usage.llm_calls,
+        usage.input_tokens,
+        usage.output_tokens,
+    )
     run.total_latency_ms = loop.total_latency_ms
     if loop.done:
         run.finished_at = timezone.now()
@@ -329,7 +337,9 @@ def response_body(run: Run, loop: Loop) -> dict[str, Any]:
             # the LLM judge was down and the offline evaluator scored instead
             "degraded": any(it.evaluation.degraded for it in loop.iterations),
             "injection_suspected": any(
-                issue.kind == "prompt_injection" for it in loop.iterations for issue in it.evaluation.issues
+                issue.kind == "prompt_injection"
+                for it in loop.iterations
+                for issue in it.evaluation.issues
             ),
             **stop_block(loop),  # stop_reason when the loop stopped at an identical version
         },
@@ -401,14 +411,20 @@ def fail_run(run: Run, error: str) -> Run:
             return locked
         if locked.hold is not None and locked.hold.state == locked.hold.State.OPEN:
             ledger.release(hold=locked.hold, memo=f"run {locked.id} failed")
-        locked.status, locked.error, locked.finished_at = Run.Status.FAILED, error[:2000], timezone.now()
+        locked.status, locked.error, locked.finished_at = (
+            Run.Status.FAILED,
+            error[:2000],
+            timezone.now(),
+        )
         locked.save(update_fields=["status", "error", "finished_at"])
     return locked
 
 
 def expire(run: Run) -> None:
     """Mark an external session that waited too long expired (if it still waits)."""
-    Run.objects.filter(id=run.id, status=Run.Status.AWAITING_REGENERATION).update(status=Run.Status.EXPIRED)
+    Run.objects.filter(id=run.id, status=Run.Status.AWAITING_REGENERATION).update(
+        status=Run.Status.EXPIRED
+    )
 
 
 def claim_step(run: Run) -> bool:
@@ -426,14 +442,18 @@ def hold_step(run: Run, *, amount: Decimal, memo: str) -> None:
     """Hold ``amount`` for a session's next evaluation; on failure it waits again."""
     try:
         with transaction.atomic():
-            run.hold = ledger.hold(account=run.account, amount=amount, reference=run.req_id, memo=memo)
+            run.hold = ledger.hold(
+                account=run.account, amount=amount, reference=run.req_id, memo=memo
+            )
             Run.objects.filter(id=run.id).update(hold=run.hold)
     except Exception:
         Run.objects.filter(id=run.id).update(status=Run.Status.AWAITING_REGENERATION)
         raise
 
 
-def save_step(run: Run, *, iteration: LoopIteration | None = None, used: Decimal | None = None) -> None:
+def save_step(
+    run: Run, *, iteration: LoopIteration | None = None, used: Decimal | None = None
+) -> None:
     """Save a session step in one transaction: settle its hold with ``used``, store the
     version it scored, save the run (its loop applied by ``apply_loop``)."""
     with transaction.atomic():
@@ -452,7 +472,9 @@ def undo_step(run: Run, error: Exception, *, memo: str) -> None:
         Run.objects.filter(id=run.id).update(status=status, error=str(error)[:2000])
 
 
-def submit_async(*, caller: Caller, request: RegenerateRequest, priced: Estimate | None = None) -> Run:
+def submit_async(
+    *, caller: Caller, request: RegenerateRequest, priced: Estimate | None = None
+) -> Run:
     """Hold and queue a run, then hand it to a worker once the transaction commits.
 
     Enqueue or release: if the broker refuses the task (down, or hung past its timeout),

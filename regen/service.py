@@ -56,7 +56,9 @@ class Checked:
 def _flag(data: Mapping[str, Any], name: str) -> bool:
     value = data.get(name, False)
     if not isinstance(value, bool):
-        raise RequestValidationError(f"{name}: Must be true or false.", details={name: ["Must be true or false."]})
+        raise RequestValidationError(
+            f"{name}: Must be true or false.", details={name: ["Must be true or false."]}
+        )
     return value
 
 
@@ -80,9 +82,12 @@ def check_safe_regenerate(caller: Caller, data: Mapping[str, Any]) -> Checked:
     request = prepare(caller, data)
     dry, queued = _flag(data, "dry_run"), _flag(data, "async")
     delivery: Delivery = (
-        "dry_run" if dry
-        else "external" if request.regeneration_model == EXTERNAL
-        else "async" if queued
+        "dry_run"
+        if dry
+        else "external"
+        if request.regeneration_model == EXTERNAL
+        else "async"
+        if queued
         else "sync"
     )
     return Checked(request, delivery, price(request))

@@ -58,7 +58,11 @@ def _get_for(caller: Caller, session_id: str) -> Run:
 
 
 def _check_content(content: Any) -> str:
-    if not isinstance(content, str) or not len(content.strip()) >= CONTENT_MIN or len(content) > CONTENT_MAX:
+    if (
+        not isinstance(content, str)
+        or not len(content.strip()) >= CONTENT_MIN
+        or len(content) > CONTENT_MAX
+    ):
         message = f"Content must be between {CONTENT_MIN} and {CONTENT_MAX} characters"
         raise RequestValidationError(message, details={"regenerated_content": [message]})
     return content

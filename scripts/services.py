@@ -47,7 +47,9 @@ def _pg_ok() -> bool:
 def _redis_ok() -> bool:
     url = urlsplit(REDIS_URL)
     try:
-        with socket.create_connection((url.hostname or "127.0.0.1", url.port or 6379), timeout=2) as sock:
+        with socket.create_connection(
+            (url.hostname or "127.0.0.1", url.port or 6379), timeout=2
+        ) as sock:
             sock.sendall(b"PING\r\n")
             return sock.recv(16).startswith(b"+PONG")
     except OSError:

@@ -123,8 +123,12 @@ class Family:
 
 _SEVERE_FLAGS = ("V", "V2", "H2", "SH")
 _VIOLENT_CONTRASTS = frozenset(
-    {"contrast_homonyms", "contrast_figurative_language", "contrast_safe_targets",
-     "contrast_safe_contexts"}
+    {
+        "contrast_homonyms",
+        "contrast_figurative_language",
+        "contrast_safe_targets",
+        "contrast_safe_contexts",
+    }
 )
 
 
@@ -182,8 +186,14 @@ _BACKGROUND_SETS = (
     "xstest_prompts",
 )
 _BENIGN_HATECHECK = frozenset(
-    {"ident_pos_nh", "ident_neutral_nh", "counter_quote_nh", "counter_ref_nh", "negate_neg_nh",
-     "slur_homonym_nh"}
+    {
+        "ident_pos_nh",
+        "ident_neutral_nh",
+        "counter_quote_nh",
+        "counter_ref_nh",
+        "negate_neg_nh",
+        "slur_homonym_nh",
+    }
 )
 """Benign prose of other kinds: label-0 rows (Presidio's real sentences too, harmless for
 safety; of HateCheck only positive or neutral identity statements and counter-speech; of
@@ -229,7 +239,9 @@ def distil(vocab: Sequence[str]) -> np.ndarray[Any, Any]:
     batch = 512
     with torch.no_grad():
         for start in range(0, len(vocab), batch):
-            ids = torch.tensor([[cls, i, sep] for i in range(start, min(len(vocab), start + batch))])
+            ids = torch.tensor(
+                [[cls, i, sep] for i in range(start, min(len(vocab), start + batch))]
+            )
             hidden = model(input_ids=ids, attention_mask=torch.ones_like(ids)).last_hidden_state
             out[start : start + len(ids)] = hidden.mean(dim=1).numpy()
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -442,7 +454,9 @@ Product = Callable[[np.ndarray[Any, Any]], np.ndarray[Any, Any]]
 
 
 def _products(
-    rows: np.ndarray[Any, Any], cols: np.ndarray[Any, Any], vals: np.ndarray[Any, Any],
+    rows: np.ndarray[Any, Any],
+    cols: np.ndarray[Any, Any],
+    vals: np.ndarray[Any, Any],
     shape: tuple[int, int],
 ) -> tuple[Product, Product]:
     """X @ w and X.T @ r for a sparse X: scipy's when installed (10x faster), else numpy's."""
@@ -478,9 +492,7 @@ def fit(
         ll = np.logaddexp(0, z) - labels * z
         residual = (p - labels) * sample
         g_sparse = times_t(residual)
-        grad = np.concatenate(
-            (g_sparse + lam * w, dense.T @ residual + lam * v, [residual.sum()])
-        )
+        grad = np.concatenate((g_sparse + lam * w, dense.T @ residual + lam * v, [residual.sum()]))
         return float(np.dot(ll, sample) + 0.5 * lam * (np.dot(w, w) + np.dot(v, v))), grad
 
     params = lbfgs(loss, np.zeros(n_sparse + n_dense + 1))
@@ -493,8 +505,13 @@ def predict(model: tuple[Any, Any, float, Any], matrix: Matrix) -> np.ndarray[An
     used, w, bias, v = model
     full = np.zeros(int(max(used.max(initial=0), matrix.cols.max(initial=0))) + 1)
     full[used] = w
-    return np.bincount(matrix.rows, matrix.word_vals * full[matrix.cols],
-                       minlength=matrix.dense.shape[0]) + matrix.dense @ v + bias
+    return (
+        np.bincount(
+            matrix.rows, matrix.word_vals * full[matrix.cols], minlength=matrix.dense.shape[0]
+        )
+        + matrix.dense @ v
+        + bias
+    )
 
 
 def balanced_weights(datasets: Sequence[str], labels: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
@@ -527,8 +544,9 @@ def auroc(scores: Sequence[float], labels: Sequence[int]) -> float:
     return float((ranks[y == 1].sum() - pos * (pos + 1) / 2) / (pos * neg))
 
 
-def platt(logits: np.ndarray[Any, Any], labels: np.ndarray[Any, Any],
-          weights: np.ndarray[Any, Any]) -> tuple[float, float]:
+def platt(
+    logits: np.ndarray[Any, Any], labels: np.ndarray[Any, Any], weights: np.ndarray[Any, Any]
+) -> tuple[float, float]:
     """Fit p = sigmoid(a z + b) on out-of-fold logits (weighted Newton steps)."""
     a, b = 1.0, 0.0
     w = weights / weights.sum()
@@ -567,7 +585,11 @@ def folds_for(datasets: Sequence[str], seed: int) -> list[np.ndarray[Any, Any]]:
 
 
 def choose(
-    matrix: Matrix, labels: Any, datasets: Sequence[str], texts: Sequence[str], grid: Sequence[Config],
+    matrix: Matrix,
+    labels: Any,
+    datasets: Sequence[str],
+    texts: Sequence[str],
+    grid: Sequence[Config],
     log: Callable[[str], None],
     record: dict[str, Any] | None = None,
 ) -> Config:
@@ -584,8 +606,11 @@ def choose(
             model = fit(matrix.take(train), labels[train], weights[train], config)
             figures.append(auroc(predict(model, matrix.take(held)).tolist(), labels[held].tolist()))
         mean = float(np.nanmean(figures))
-        log(f"  C={config.strength:<4} char={config.char_weight} emb={config.embedding_weight}: "
-            + " ".join(f"{x:.3f}" for x in figures) + f"  mean {mean:.3f}")
+        log(
+            f"  C={config.strength:<4} char={config.char_weight} emb={config.embedding_weight}: "
+            + " ".join(f"{x:.3f}" for x in figures)
+            + f"  mean {mean:.3f}"
+        )
         if best is None or mean > best[0] + 1e-9:
             best = (mean, config, figures)
     assert best is not None
@@ -633,9 +658,7 @@ def build(
     table = table_q.astype(np.float32) * table_scale[:, None]
     token_lists = [mask_identity(words(row.text.lower())) for row in rows]
     word_idf, char_idf = idf_table(token_lists, spec)
-    featurizer = Featurizer(
-        spec, word_idf=word_idf, char_idf=char_idf, table=table, pieces=pieces
-    )
+    featurizer = Featurizer(spec, word_idf=word_idf, char_idf=char_idf, table=table, pieces=pieces)
     arrays: dict[str, np.ndarray[Any, Any]] = {
         "word_idf": word_idf.astype(np.float16),
         "char_idf": char_idf.astype(np.float16),
@@ -666,9 +689,7 @@ def build(
         datasets = [r.dataset for r in chosen]
         log(f"{family.name}: {len(chosen)} rows, {int(labels.sum())} positive")
         held_out: dict[str, Any] = {}
-        config = choose(
-            matrix, labels, datasets, [r.text for r in chosen], grid, log, held_out
-        )
+        config = choose(matrix, labels, datasets, [r.text for r in chosen], grid, log, held_out)
         weights = balanced_weights(datasets, labels)
         used, w, bias, v = fit(matrix, labels, weights, config)
         scale, shift = platt(out_of_fold(matrix, labels, weights, config), labels, weights)
@@ -696,8 +717,11 @@ def build(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path(
-        os.environ.get("RAIL_DATA_DIR", ROOT.parent / "shared" / "data")))
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=Path(os.environ.get("RAIL_DATA_DIR", ROOT.parent / "shared" / "data")),
+    )
     parser.add_argument("--out", type=Path, default=OUT_DIR)
     parser.add_argument("--distil-only", action="store_true")
     parser.add_argument(
@@ -722,8 +746,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     np.savez_compressed(args.out / "weights.npz", **arrays)
     (args.out / "vocab.txt").write_text("\n".join(vocab), encoding="utf-8")
     size = (args.out / "weights.npz").stat().st_size + (args.out / "vocab.txt").stat().st_size
-    print(f"wrote {args.out / 'weights.npz'} ({size / 1e6:.1f} MB with the vocabulary) "
-          f"in {time.perf_counter() - started:.0f} s")
+    print(
+        f"wrote {args.out / 'weights.npz'} ({size / 1e6:.1f} MB with the vocabulary) "
+        f"in {time.perf_counter() - started:.0f} s"
+    )
     return 0
 
 

@@ -38,6 +38,7 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"CI=true and this test would have been skipped: {reason}"
     return report
 
+
 # The machine has 2 cores shared with servers and workers under test: time limits on
 # single examples would make property tests flaky, not stricter.
 hypothesis_settings.register_profile(

@@ -66,9 +66,7 @@ def test_a_missing_chromium_is_a_gap():
 @pytest.mark.parametrize("module", sorted(EVERYTHING))
 def test_a_package_that_does_not_import_is_a_gap(module):
     found = gaps(importable={**EVERYTHING, module: False})
-    assert found == [
-        f"the Python package {module!r} is not importable (make test installs it)"
-    ]
+    assert found == [f"the Python package {module!r} is not importable (make test installs it)"]
 
 
 def test_ci_on_sqlite_stops_before_any_test_with_a_message_naming_each_gap(tmp_path):
@@ -147,7 +145,12 @@ def _shim(folder: Path, name: str, status: int) -> None:
 
 def test_start_services_stops_with_a_message_when_postgresql_will_not_start(tmp_path):
     # PostgreSQL looks down and refuses to start; Redis answers.
-    for name, status in (("pg_isready", 2), ("pg_ctlcluster", 1), ("redis-server", 0), ("redis-cli", 0)):
+    for name, status in (
+        ("pg_isready", 2),
+        ("pg_ctlcluster", 1),
+        ("redis-server", 0),
+        ("redis-cli", 0),
+    ):
         _shim(tmp_path, name, status)
     result = subprocess.run(
         ["bash", "scripts/start-services.sh"],

@@ -26,7 +26,10 @@ def test_check_deploy_passes_with_the_production_environment():
     )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -35,7 +38,10 @@ def test_the_default_development_settings_are_flagged_by_the_checklist():
     env = {k: v for k, v in os.environ.items() if not k.startswith("SECURE_")}
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode != 0
     output = result.stdout + result.stderr

@@ -42,12 +42,15 @@ FACTUAL = (
 )
 
 
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """gunicorn with 2 workers on a fresh SQLite database and the default cache."""
     home = tmp_path_factory.mktemp("two-workers")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "CACHE_URL", "CELERY_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DATABASE_URL", "CACHE_URL", "CELERY_"))
+    }
     env.update(DATABASE_URL=f"sqlite:///{home / 'db.sqlite3'}", LOG_LEVEL="WARNING")
     env.pop("RAIL_EVALUATOR", None)
 
@@ -61,7 +64,9 @@ def server(tmp_path_factory):
     manage("migrate", "--noinput")
     manage("createcachetable")
     printed = manage("shell", "-c", SETUP).splitlines()
-    limit, eval_key, limit_key = next(line for line in printed if line.startswith("SETUP")).split()[1:]
+    limit, eval_key, limit_key = next(line for line in printed if line.startswith("SETUP")).split()[
+        1:
+    ]
     port = free_port()
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
     process = subprocess.Popen(
@@ -106,7 +111,10 @@ def test_an_identical_eval_is_answered_from_the_cache_by_either_worker(server):
     # 8 at once: each sync worker takes one request at a time, so both answer some
     with ThreadPoolExecutor(max_workers=8) as pool:
         again = list(
-            pool.map(lambda _: _call(url, keys["eval"], "/railscore/v1/eval", {"content": FACTUAL}), range(8))
+            pool.map(
+                lambda _: _call(url, keys["eval"], "/railscore/v1/eval", {"content": FACTUAL}),
+                range(8),
+            )
         )
 
     assert first[0] == 200
@@ -122,7 +130,9 @@ def test_exactly_the_plans_limit_passes_in_a_minute_across_both_workers(server):
         time.sleep(61 - time.time() % 60)
     with ThreadPoolExecutor(max_workers=8) as pool:
         statuses = list(
-            pool.map(lambda _: _call(url, keys["limit"], "/railscore/v1/config")[0], range(2 * limit))
+            pool.map(
+                lambda _: _call(url, keys["limit"], "/railscore/v1/config")[0], range(2 * limit)
+            )
         )
 
     assert statuses.count(200) == limit

@@ -297,7 +297,9 @@ class ToolResultSerializer(serializers.Serializer):
         help_text="The tool's text output (give raw or data).",
     )
     data = serializers.JSONField(
-        required=False, allow_null=True, help_text="The tool's structured output (give raw or data)."
+        required=False,
+        allow_null=True,
+        help_text="The tool's structured output (give raw or data).",
     )
     format = serializers.ChoiceField(["text", "json"], required=False)
 

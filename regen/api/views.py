@@ -42,7 +42,11 @@ def _body(request: Request) -> Any:
 
 
 class AgentInjectionView(APIKeyMixin, APIView):
-    @extend_schema(request=s.AgentInjectionRequestSerializer, responses=s.responses(200, 400, 402), tags=["agent"])
+    @extend_schema(
+        request=s.AgentInjectionRequestSerializer,
+        responses=s.responses(200, 400, 402),
+        tags=["agent"],
+    )
     @idempotent
     def post(self, request: Request) -> Response:
         data = s.AgentInjectionRequestSerializer(data=_body(request))
@@ -53,7 +57,11 @@ class AgentInjectionView(APIKeyMixin, APIView):
 
 
 class AgentToolResultView(APIKeyMixin, APIView):
-    @extend_schema(request=s.AgentToolResultRequestSerializer, responses=s.responses(200, 400, 402), tags=["agent"])
+    @extend_schema(
+        request=s.AgentToolResultRequestSerializer,
+        responses=s.responses(200, 400, 402),
+        tags=["agent"],
+    )
     @idempotent
     def post(self, request: Request) -> Response:
         data = s.AgentToolResultRequestSerializer(data=_body(request))
@@ -99,7 +107,11 @@ class HealthView(APIView):
 
 
 class EvalView(APIKeyMixin, APIView):
-    @extend_schema(request=s.EvalRequestSerializer, responses=s.responses(200, 400, 402, 403, 409, 422, 500), tags=["evaluation"])
+    @extend_schema(
+        request=s.EvalRequestSerializer,
+        responses=s.responses(200, 400, 402, 403, 409, 422, 500),
+        tags=["evaluation"],
+    )
     @idempotent
     def post(self, request: Request) -> Response:
         caller = caller_of(request)
@@ -120,7 +132,11 @@ class SafeRegenerateView(APIKeyMixin, APIView):
 
 
 class ContinueView(APIKeyMixin, APIView):
-    @extend_schema(request=s.ContinueRequestSerializer, responses=s.responses(200, 400, 402, 404, 409, 410, 422, 500), tags=["safe-regenerate"])
+    @extend_schema(
+        request=s.ContinueRequestSerializer,
+        responses=s.responses(200, 400, 402, 404, 409, 410, 422, 500),
+        tags=["safe-regenerate"],
+    )
     @idempotent
     def post(self, request: Request) -> Response:
         data = s.ContinueRequestSerializer(data=_body(request))
@@ -179,7 +195,12 @@ class Pages(PageNumberPagination):
 
 
 class RunListView(APIKeyMixin, APIView):
-    @extend_schema(responses=s.responses(200, 400, 404), parameters=s.RUN_FILTERS, tags=["runs"], operation_id="runs_list")
+    @extend_schema(
+        responses=s.responses(200, 400, 404),
+        parameters=s.RUN_FILTERS,
+        tags=["runs"],
+        operation_id="runs_list",
+    )
     def get(self, request: Request) -> Response:
         runs = Run.objects.of_account(request.auth.project.account_id).order_by("-created_at")
         runs = runs.filter(**read_filters(request.query_params, RUN_FILTER_VALUES))
@@ -211,10 +232,19 @@ class JobView(APIKeyMixin, APIView):
 
 
 class ReviewListView(APIKeyMixin, APIView):
-    @extend_schema(responses=s.responses(200, 400, 404), parameters=s.REVIEW_FILTERS, tags=["review"], operation_id="review_items_list")
+    @extend_schema(
+        responses=s.responses(200, 400, 404),
+        parameters=s.REVIEW_FILTERS,
+        tags=["review"],
+        operation_id="review_items_list",
+    )
     def get(self, request: Request) -> Response:
-        items = ReviewItem.objects.filter(account_id=request.auth.project.account_id).pending_first()
-        items = items.filter(**read_filters(request.query_params, {"state": ReviewItem.State.values}))
+        items = ReviewItem.objects.filter(
+            account_id=request.auth.project.account_id
+        ).pending_first()
+        items = items.filter(
+            **read_filters(request.query_params, {"state": ReviewItem.State.values})
+        )
         pages = Pages()
         page = pages.paginate_queryset(items, request, view=self)
         return pages.get_paginated_response(s.ReviewItemSerializer(page, many=True).data)
@@ -228,13 +258,19 @@ class ReviewDetailView(APIKeyMixin, APIView):
 
 
 class ReviewDecisionView(APIKeyMixin, APIView):
-    @extend_schema(request=s.DecisionSerializer, responses=s.responses(200, 400, 403, 404, 409), tags=["review"])
+    @extend_schema(
+        request=s.DecisionSerializer,
+        responses=s.responses(200, 400, 403, 404, 409),
+        tags=["review"],
+    )
     @idempotent
     def post(self, request: Request, item_id: str) -> Response:
         item = reviews.get_item_for(request.auth.project.account, item_id)
         data = s.DecisionSerializer(data=_body(request))
         if not data.is_valid():
-            raise RequestValidationError("Invalid decision.", details={k: [str(m) for m in v] for k, v in data.errors.items()})
+            raise RequestValidationError(
+                "Invalid decision.",
+                details={k: [str(m) for m in v] for k, v in data.errors.items()},
+            )
         item = reviews.decide(item=item, api_key=request.auth, **data.validated_data)
         return Response(s.ReviewItemSerializer(item).data)
-

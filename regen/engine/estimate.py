@@ -52,6 +52,8 @@ def estimate(
             mode=request.mode, dimension_count=len(request.dimensions), max_regenerations=n
         ),
         eval_usd=evaluator.estimate_cost_usd(text_chars=chars, ctx=request.eval_context()),
-        regen_usd=regenerator.estimate_cost_usd(text_chars=chars) if regenerator is not None else 0.0,
+        regen_usd=regenerator.estimate_cost_usd(text_chars=chars)
+        if regenerator is not None
+        else 0.0,
         max_regenerations=n,
     )

@@ -33,7 +33,11 @@ KINDS: Final[dict[str, tuple[str, ...]]] = {
     # bias and exclusion
     # an unfair criterion is also unsupported, unaccountable and harms the people screened
     "discriminatory_selection": (
-        "fairness", "inclusivity", "reliability", "accountability", "user_impact",
+        "fairness",
+        "inclusivity",
+        "reliability",
+        "accountability",
+        "user_impact",
     ),
     "stereotype": ("fairness", "inclusivity"),
     "dehumanizing": ("fairness", "inclusivity", "safety"),

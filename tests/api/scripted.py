@@ -20,7 +20,9 @@ class ModeEvaluator:
         self.modes.append(ctx.mode)
         score, confidence = self.deep if ctx.mode == "deep" and self.deep else self.basic
         dims = ctx.dimensions or DIMENSIONS
-        return RawEvaluation({d: DimensionScore(score, confidence) for d in dims}, engine="scripted")
+        return RawEvaluation(
+            {d: DimensionScore(score, confidence) for d in dims}, engine="scripted"
+        )
 
     def estimate_cost_usd(self, *, text_chars: int, ctx: EvalContext) -> float:
         return 0.0

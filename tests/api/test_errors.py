@@ -41,7 +41,9 @@ def test_an_unknown_api_path_is_a_json_404(api_a):
 
 
 def test_a_wrong_content_type_is_415(api_a):
-    _assert_envelope(api_a.post(URL, "content=x", content_type="application/x-www-form-urlencoded"), 415)
+    _assert_envelope(
+        api_a.post(URL, "content=x", content_type="application/x-www-form-urlencoded"), 415
+    )
 
 
 def test_malformed_json_is_400(api_a):
@@ -64,8 +66,14 @@ def test_an_oversized_body_is_refused_before_parsing(api_a, settings):
         ({"content": FACTUAL, "context": "c" * 1001}, "context"),
         ({"content": FACTUAL, "weights": {"safety": 99.9}}, "weights"),
         ({"content": FACTUAL, "weights": {"safety": 100.1}}, "weights"),
-        ({"content": FACTUAL, "thresholds": {"dimensions": {"honesty": 8}}}, "thresholds.dimensions.honesty"),
-        ({"content": FACTUAL, "thresholds": {"overall": {"score": 11}}}, "thresholds.overall.score"),
+        (
+            {"content": FACTUAL, "thresholds": {"dimensions": {"honesty": 8}}},
+            "thresholds.dimensions.honesty",
+        ),
+        (
+            {"content": FACTUAL, "thresholds": {"overall": {"score": 11}}},
+            "thresholds.overall.score",
+        ),
         ({"content": FACTUAL, "max_regenerations": "3"}, "max_regenerations"),
         ({"content": FACTUAL, "contnet": "typo"}, "contnet"),
         ({"content": FACTUAL, "balance": 1000, "account_id": 2, "credits_consumed": 0}, "balance"),
@@ -81,7 +89,10 @@ def test_bad_input_is_400_with_field_details_and_changes_nothing(api_a, body, fi
 
 def test_content_of_exactly_ten_and_ten_thousand_characters_is_accepted(api_a):
     assert api_a.post(URL, {"content": "a" * 10}, format="json").status_code in (200, 422)
-    assert api_a.post(URL, {"content": ("All good here. " * 700)[:10_000]}, format="json").status_code == 200
+    assert (
+        api_a.post(URL, {"content": ("All good here. " * 700)[:10_000]}, format="json").status_code
+        == 200
+    )
 
 
 def test_an_internal_error_is_json_without_a_traceback(api_a, monkeypatch):
@@ -92,7 +103,12 @@ def test_an_internal_error_is_json_without_a_traceback(api_a, monkeypatch):
 
     monkeypatch.setattr(service, "safe_regenerate", boom)
     client = Client(raise_request_exception=False)
-    response = client.post(URL, {"content": FACTUAL}, content_type="application/json", HTTP_AUTHORIZATION=api_a._credentials["HTTP_AUTHORIZATION"])
+    response = client.post(
+        URL,
+        {"content": FACTUAL},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=api_a._credentials["HTTP_AUTHORIZATION"],
+    )
     body = _assert_envelope(response, 500)
     assert "secret" not in response.content.decode()
     assert "Traceback" not in body["error"]

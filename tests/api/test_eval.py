@@ -48,7 +48,9 @@ def test_the_cache_is_per_account(api_a, api_b, account_b):
 
 
 def test_a_subset_of_dimensions_costs_less(api_a):
-    body = api_a.post(URL, {"content": FACTUAL + " x", "dimensions": ["safety", "privacy"]}, format="json").json()
+    body = api_a.post(
+        URL, {"content": FACTUAL + " x", "dimensions": ["safety", "privacy"]}, format="json"
+    ).json()
     assert list(body["result"]["dimension_scores"]) == ["safety", "privacy"]
     assert body["credits_consumed"] == 0.6
 
@@ -122,7 +124,11 @@ def test_in_monitor_mode_a_failing_eval_says_what_block_would_have_done(api_a, k
 
     assert response.status_code == 200
     outcome = response.json()["policy_outcome"]
-    assert (outcome["passed"], outcome["would_enforce"], outcome["enforced"]) == (False, True, False)
+    assert (outcome["passed"], outcome["would_enforce"], outcome["enforced"]) == (
+        False,
+        True,
+        False,
+    )
 
 
 def test_an_enforced_block_is_a_422_carrying_the_outcome(api_a, key_a):

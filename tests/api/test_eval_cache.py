@@ -260,7 +260,9 @@ def test_the_key_is_the_account_and_the_hash_of_the_canonical_request():
 def test_the_backend_keeps_an_entry_a_little_longer_than_its_lifetime(monkeypatch):
     # The stored expiry decides; the backend's timeout (Redis TTL) only cleans up after it.
     timeouts = []
-    monkeypatch.setattr(evalcache.cache, "set", lambda key, value, timeout: timeouts.append(timeout))
+    monkeypatch.setattr(
+        evalcache.cache, "set", lambda key, value, timeout: timeouts.append(timeout)
+    )
     request = parse_eval_request({"content": "Water boils at 100 degrees at sea level."})
     evalcache.put(account_id=1, request=request, body={}, resolved_mode="deep")
     assert timeouts[0] > 180

@@ -59,9 +59,7 @@ def eval_once(client, content: str = FACTUAL):
 
 
 @pytest.mark.parametrize(("mode", "lifetime"), [("basic", 300), ("deep", 180)])
-def test_the_backend_still_holds_an_entry_just_after_it_expired(
-    local_cache, clock, mode, lifetime
-):
+def test_the_backend_still_holds_an_entry_just_after_it_expired(local_cache, clock, mode, lifetime):
     evalcache.put(account_id=1, request=REQUEST, body=BODY, resolved_mode=mode)
     clock.shift(lifetime + 0.5)
     assert evalcache.get(account_id=1, request=REQUEST, req_id="r-2") is None
@@ -69,9 +67,7 @@ def test_the_backend_still_holds_an_entry_just_after_it_expired(
 
 
 @pytest.mark.parametrize(("mode", "lifetime"), [("basic", 300), ("deep", 180)])
-def test_the_backend_forgets_an_entry_a_second_after_it_expired(
-    local_cache, clock, mode, lifetime
-):
+def test_the_backend_forgets_an_entry_a_second_after_it_expired(local_cache, clock, mode, lifetime):
     evalcache.put(account_id=1, request=REQUEST, body=BODY, resolved_mode=mode)
     clock.shift(lifetime + 1)
     assert raw_entry() is None
@@ -134,9 +130,7 @@ def test_an_account_with_nothing_left_gets_a_402_for_a_request_not_cached(api_a,
     assert eval_once(api_a, FACTUAL + " Leaves are green.").status_code == 402
 
 
-def test_a_blocked_eval_repeated_is_blocked_again_without_a_second_charge(
-    api_a, key_a, account_a
-):
+def test_a_blocked_eval_repeated_is_blocked_again_without_a_second_charge(api_a, key_a, account_a):
     project = key_a.project
     project.enforcement, project.enforcement_mode = "block", "enforce"
     project.save()
@@ -146,9 +140,7 @@ def test_a_blocked_eval_repeated_is_blocked_again_without_a_second_charge(
     assert LedgerEntry.objects.filter(account=account_a).count() == entries
 
 
-def test_a_cached_deep_answer_is_refused_once_the_plan_no_longer_allows_deep(
-    api_a, account_a
-):
+def test_a_cached_deep_answer_is_refused_once_the_plan_no_longer_allows_deep(api_a, account_a):
     api_a.post(URL, {"content": FACTUAL, "mode": "deep"}, format="json")
     plan = account_a.plan
     plan.allowed_modes = ["basic"]

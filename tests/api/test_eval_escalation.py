@@ -147,7 +147,9 @@ def test_auto_leaves_nothing_held(api_a, account_a, monkeypatch):
 
 def test_auto_ledger_entries_carry_the_req_id(api_a, account_a, monkeypatch):
     body, _ = _auto(api_a, monkeypatch, (9.5, 0.9))
-    references = {e.reference for e in LedgerEntry.objects.filter(account=account_a).exclude(kind="grant")}
+    references = {
+        e.reference for e in LedgerEntry.objects.filter(account=account_a).exclude(kind="grant")
+    }
     assert references == {body["metadata"]["req_id"]}
 
 

@@ -33,9 +33,7 @@ def test_an_eval_of_a_subset_answers_its_price(api_a, mode, count, price):
 
 
 @pytest.mark.parametrize(("mode", "count", "price"), TABLE)
-def test_an_eval_of_a_subset_charges_its_price_in_the_ledger(
-    api_a, account_a, mode, count, price
-):
+def test_an_eval_of_a_subset_charges_its_price_in_the_ledger(api_a, account_a, mode, count, price):
     body = _eval(api_a, mode, count)
     charges = LedgerEntry.objects.filter(account=account_a, kind="charge")
     assert [(e.amount, e.reference) for e in charges] == [

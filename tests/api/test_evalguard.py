@@ -59,7 +59,11 @@ class ScriptedRegenerator:
     def regenerate(self, request):
         # no script: the text back with one more inner space (another text, scored the same;
         # the very same text would stop the loop as an identical version)
-        text = self.texts[min(self.calls, len(self.texts) - 1)] if self.texts else request.content.replace(" ", "  ", 1)
+        text = (
+            self.texts[min(self.calls, len(self.texts) - 1)]
+            if self.texts
+            else request.content.replace(" ", "  ", 1)
+        )
         self.calls += 1
         usage = Usage(llm_calls=1, input_tokens=100, output_tokens=50, cost_usd=self.cost_usd)
         return Regeneration(content=text, model="test/scripted", usage=usage)

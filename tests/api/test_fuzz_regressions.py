@@ -15,11 +15,17 @@ FIXED = "When reviewing resumes, focus on the skills and experience the role req
 def test_a_finished_session_refuses_a_regenerated_content_shorter_than_the_schema_allows(api_a):
     # Found as "schema-violating request accepted": a finished session used to answer its
     # final result (200) to any body, though the schema asks for 10 characters.
-    started = api_a.post(START, {"content": HIRING, "regeneration_model": "external"}, format="json")
+    started = api_a.post(
+        START, {"content": HIRING, "regeneration_model": "external"}, format="json"
+    )
     session = started.json()["result"]["session_id"]
-    finished = api_a.post(CONTINUE, {"session_id": session, "regenerated_content": FIXED}, format="json")
+    finished = api_a.post(
+        CONTINUE, {"session_id": session, "regenerated_content": FIXED}, format="json"
+    )
     assert finished.json()["result"]["status"] == "passed"
-    response = api_a.post(CONTINUE, {"session_id": session, "regenerated_content": "short"}, format="json")
+    response = api_a.post(
+        CONTINUE, {"session_id": session, "regenerated_content": "short"}, format="json"
+    )
     assert response.status_code == 400
 
 
@@ -33,7 +39,9 @@ def test_a_continue_refuses_a_number_as_regenerated_content(api_a):
     # "3.992029019152746e+70", long enough to be scored as a version.
     session = open_session(api_a)
     response = api_a.post(
-        CONTINUE, {"session_id": session, "regenerated_content": 3.992029019152746e70}, format="json"
+        CONTINUE,
+        {"session_id": session, "regenerated_content": 3.992029019152746e70},
+        format="json",
     )
     assert response.status_code == 400
     assert "regenerated_content" in response.json()["details"]
@@ -47,7 +55,9 @@ def test_a_refused_continue_stores_no_iteration(api_a):
 
 
 def test_a_continue_refuses_a_number_as_session_id(api_a):
-    response = api_a.post(CONTINUE, {"session_id": 12345, "regenerated_content": FIXED}, format="json")
+    response = api_a.post(
+        CONTINUE, {"session_id": 12345, "regenerated_content": FIXED}, format="json"
+    )
     assert response.status_code == 400
     assert "session_id" in response.json()["details"]
 

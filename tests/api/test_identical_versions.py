@@ -22,7 +22,9 @@ class Parrot:
 
     def regenerate(self, request):
         self.calls += 1
-        return Regeneration(content=request.content + "\n", model="test/parrot", usage=Usage(llm_calls=1))
+        return Regeneration(
+            content=request.content + "\n", model="test/parrot", usage=Usage(llm_calls=1)
+        )
 
     def estimate_cost_usd(self, *, text_chars):
         return 0.0
@@ -93,13 +95,17 @@ def test_an_answer_that_scored_new_versions_has_no_stop_reason(api_a):
 
 # -- external sessions: the caller posts a version already scored -----------------------
 def _start(client):
-    body = client.post(URL, {"content": HIRING, "regeneration_model": "external"}, format="json").json()
+    body = client.post(
+        URL, {"content": HIRING, "regeneration_model": "external"}, format="json"
+    ).json()
     assert body["result"]["status"] == "awaiting_regeneration"
     return body["result"]["session_id"]
 
 
 def _continue(client, session, text):
-    return client.post(CONTINUE, {"session_id": session, "regenerated_content": text}, format="json")
+    return client.post(
+        CONTINUE, {"session_id": session, "regenerated_content": text}, format="json"
+    )
 
 
 def test_a_continue_posting_the_original_ends_the_session_at_the_identical_version(api_a):

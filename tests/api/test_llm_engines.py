@@ -49,7 +49,9 @@ def test_a_judge_that_is_down_falls_back_to_the_offline_evaluator_and_never_pass
     api_a, llm_settings
 ):
     llm_settings(refused_url())
-    body = api_a.post(URL, {"content": HIRING, "regeneration_model": "embedded"}, format="json").json()
+    body = api_a.post(
+        URL, {"content": HIRING, "regeneration_model": "embedded"}, format="json"
+    ).json()
     result = body["result"]
     assert body["metadata"]["degraded"] is True
     # T23 (f): never passed on failure. The embedded rewriter fixes the text once, then
@@ -96,9 +98,7 @@ def test_an_eval_scored_by_a_healthy_judge_passes(api_a, judge):
     assert body["result"]["thresholds_met"]["all_passed"] is True
 
 
-def test_a_degraded_eval_is_not_cached_so_a_retry_is_scored_by_the_recovered_judge(
-    api_a, judge
-):
+def test_a_degraded_eval_is_not_cached_so_a_retry_is_scored_by_the_recovered_judge(api_a, judge):
     fail_judge(judge)
     first = api_a.post(EVAL_URL, {"content": FACTUAL, "mode": "basic"}, format="json").json()
     judge.statuses = []  # the judge is back
@@ -144,11 +144,17 @@ def test_a_regenerator_that_fails_answers_500_and_releases_the_hold(api_a, accou
 def test_the_configured_provider_model_can_be_named(api_a, llm_settings):
     with running_fake_llm() as fake:
         llm_settings(fake.base_url)
-        response = api_a.post(URL, {"content": HIRING, "regeneration_model": "openai/gpt-4o-mini", "max_regenerations": 1}, format="json")
+        response = api_a.post(
+            URL,
+            {"content": HIRING, "regeneration_model": "openai/gpt-4o-mini", "max_regenerations": 1},
+            format="json",
+        )
     assert response.status_code == 200
 
 
-def test_the_dry_run_the_hold_and_the_evalguard_preflight_price_alike(api_a, account_a, llm_settings):
+def test_the_dry_run_the_hold_and_the_evalguard_preflight_price_alike(
+    api_a, account_a, llm_settings
+):
     from decimal import Decimal
 
     from regen import runs, service

@@ -18,7 +18,14 @@ def _post(client, **body):
 
 
 def test_the_seed_request_passes_with_the_seed_response_shape(api_a, account_a):
-    response = _post(api_a, content=HEALTHCARE, mode="basic", max_regenerations=3, thresholds=SEED_THRESHOLDS, domain="healthcare")
+    response = _post(
+        api_a,
+        content=HEALTHCARE,
+        mode="basic",
+        max_regenerations=3,
+        thresholds=SEED_THRESHOLDS,
+        domain="healthcare",
+    )
     assert response.status_code == 200
     body = response.json()
     result = body["result"]
@@ -35,7 +42,11 @@ def test_the_seed_request_passes_with_the_seed_response_shape(api_a, account_a):
     assert body["metadata"]["mode"] == "basic"
     assert body["metadata"]["req_id"]
     breakdown = body["credits_breakdown"]
-    assert breakdown["total"] == breakdown["evaluations"] + breakdown["regenerations"] == body["credits_consumed"]
+    assert (
+        breakdown["total"]
+        == breakdown["evaluations"] + breakdown["regenerations"]
+        == body["credits_consumed"]
+    )
 
 
 def test_credits_consumed_match_the_ledger_to_the_cent(api_a, account_a):
@@ -55,7 +66,13 @@ def test_a_passing_text_costs_one_evaluation_and_releases_the_rest(api_a, accoun
 
 
 def test_the_seed_000_aliases_work_on_the_wire(api_a):
-    body = _post(api_a, content=HIRING, prompt="What hiring criteria should I use?", threshold=7.0, max_iterations=3).json()
+    body = _post(
+        api_a,
+        content=HIRING,
+        prompt="What hiring criteria should I use?",
+        threshold=7.0,
+        max_iterations=3,
+    ).json()
     result = body["result"]
     assert result["passed"] is True
     assert result["iterations_taken"] >= 1
@@ -84,7 +101,10 @@ def test_a_short_balance_answers_402_and_changes_nothing(db):
     response = _post(client, content=FACTUAL)
     assert response.status_code == 402
     assert response.json() == {
-        "error": response.json()["error"], "code": "INSUFFICIENT_CREDITS", "balance": 9.99, "required": 10.0,
+        "error": response.json()["error"],
+        "code": "INSUFFICIENT_CREDITS",
+        "balance": 9.99,
+        "required": 10.0,
     }
     assert not Run.objects.exists()
     assert ledger.balance_of(account) == Decimal("9.99")
@@ -116,7 +136,9 @@ def test_a_dry_run_prices_the_worst_case_without_charging(api_a, account_a):
     assert not Run.objects.exists()
 
 
-def test_an_async_request_answers_202_and_the_job_reports_the_result(api_a, django_capture_on_commit_callbacks):
+def test_an_async_request_answers_202_and_the_job_reports_the_result(
+    api_a, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = _post(api_a, content=HEALTHCARE, domain="healthcare", **{"async": True})
     assert response.status_code == 202
@@ -127,7 +149,13 @@ def test_an_async_request_answers_202_and_the_job_reports_the_result(api_a, djan
 
 
 def test_a_human_review_fallback_queues_a_run_that_did_not_pass(api_a):
-    body = _post(api_a, content=HIRING, threshold=9.9, max_regenerations=1, policy_hint={"on_failure": "human_review"}).json()
+    body = _post(
+        api_a,
+        content=HIRING,
+        threshold=9.9,
+        max_regenerations=1,
+        policy_hint={"on_failure": "human_review"},
+    ).json()
     assert body["result"]["status"] == "max_iterations_reached"
     run = Run.objects.get(id=body["metadata"]["req_id"])
     assert ReviewItem.objects.get(run=run).reason == "on_failure"

@@ -342,9 +342,7 @@ def test_linked_operations_create_then_read_decide_and_continue(
 def tally():
     """The answers of the whole fuzz, once every run above has run (else a skip: these
     tests judge the whole module, not a ``-k`` selection of it)."""
-    labels = {
-        (op.ok().path, op.ok().method.upper()) for op in schema.get_all_operations()
-    }
+    labels = {(op.ok().path, op.ok().method.upper()) for op in schema.get_all_operations()}
     answered = {(path, method) for path, method, caller, _ in fs.ANSWERS if caller == KEY}
     if not labels <= answered or not any(c == STATEFUL for *_, c, _ in fs.ANSWERS):
         pytest.skip("the fuzz tests above did not all run")

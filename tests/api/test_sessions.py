@@ -19,7 +19,9 @@ FIXED = "When reviewing resumes, focus on the skills and experience the role req
 
 
 def _start(client, **extra):
-    body = client.post(START, {"content": HIRING, "regeneration_model": "external", **extra}, format="json").json()
+    body = client.post(
+        START, {"content": HIRING, "regeneration_model": "external", **extra}, format="json"
+    ).json()
     return body["result"]
 
 
@@ -36,7 +38,9 @@ def test_an_external_session_awaits_regeneration_with_a_prompt(api_a):
 def test_continue_scores_the_callers_version_and_charges_evaluations_only(api_a, account_a):
     before = ledger.balance_of(account_a)
     session = _start(api_a)["session_id"]
-    body = api_a.post(CONTINUE, {"session_id": session, "regenerated_content": FIXED}, format="json").json()
+    body = api_a.post(
+        CONTINUE, {"session_id": session, "regenerated_content": FIXED}, format="json"
+    ).json()
     assert body["result"]["status"] == "passed"
     assert body["result"]["best_content"] == FIXED
     assert body["result"]["iteration_history"][1]["regeneration_model"] == "external"
@@ -47,16 +51,24 @@ def test_continue_scores_the_callers_version_and_charges_evaluations_only(api_a,
 def test_a_session_ends_at_max_iterations_with_the_best_version(api_a):
     session = _start(api_a, max_regenerations=2)["session_id"]
     for n in range(2):  # two different versions: an identical one would end it (no_improvement)
-        body = api_a.post(CONTINUE, {"session_id": session, "regenerated_content": HIRING + " Also hire fast." * (n + 1)}, format="json").json()
+        body = api_a.post(
+            CONTINUE,
+            {"session_id": session, "regenerated_content": HIRING + " Also hire fast." * (n + 1)},
+            format="json",
+        ).json()
     assert body["result"]["status"] == "max_iterations_reached"
     assert len(body["result"]["iteration_history"]) == 3
 
 
 def test_a_finished_session_answers_its_final_result_again_without_charging(api_a, account_a):
     session = _start(api_a)["session_id"]
-    first = api_a.post(CONTINUE, {"session_id": session, "regenerated_content": FIXED}, format="json").json()
+    first = api_a.post(
+        CONTINUE, {"session_id": session, "regenerated_content": FIXED}, format="json"
+    ).json()
     balance = ledger.balance_of(account_a)
-    again = api_a.post(CONTINUE, {"session_id": session, "regenerated_content": FIXED}, format="json").json()
+    again = api_a.post(
+        CONTINUE, {"session_id": session, "regenerated_content": FIXED}, format="json"
+    ).json()
     assert again == first
     assert ledger.balance_of(account_a) == balance
 
@@ -64,11 +76,18 @@ def test_a_finished_session_answers_its_final_result_again_without_charging(api_
 def test_a_session_expires_after_fifteen_minutes(api_a, account_a):
     session = _start(api_a)["session_id"]
     Run.objects.filter(session_id=session).update(expires_at=timezone.now() + timedelta(seconds=1))
-    assert api_a.post(CONTINUE, {"session_id": session, "regenerated_content": FIXED}, format="json").status_code == 200
+    assert (
+        api_a.post(
+            CONTINUE, {"session_id": session, "regenerated_content": FIXED}, format="json"
+        ).status_code
+        == 200
+    )
     session = _start(api_a)["session_id"]
     Run.objects.filter(session_id=session).update(expires_at=timezone.now() - timedelta(seconds=1))
     balance = ledger.balance_of(account_a)
-    response = api_a.post(CONTINUE, {"session_id": session, "regenerated_content": FIXED}, format="json")
+    response = api_a.post(
+        CONTINUE, {"session_id": session, "regenerated_content": FIXED}, format="json"
+    )
     assert response.status_code == 410
     assert response.json()["code"] == "SESSION_EXPIRED"
     assert ledger.balance_of(account_a) == balance
@@ -76,15 +95,21 @@ def test_a_session_expires_after_fifteen_minutes(api_a, account_a):
 
 def test_another_accounts_session_is_not_found(api_a, api_b):
     session = _start(api_a)["session_id"]
-    response = api_b.post(CONTINUE, {"session_id": session, "regenerated_content": FIXED}, format="json")
-    missing = api_b.post(CONTINUE, {"session_id": "sr_nope", "regenerated_content": FIXED}, format="json")
+    response = api_b.post(
+        CONTINUE, {"session_id": session, "regenerated_content": FIXED}, format="json"
+    )
+    missing = api_b.post(
+        CONTINUE, {"session_id": "sr_nope", "regenerated_content": FIXED}, format="json"
+    )
     assert response.status_code == missing.status_code == 404
     assert response.json() == missing.json()
 
 
 def test_a_short_regenerated_content_is_400_and_keeps_the_session(api_a):
     session = _start(api_a)["session_id"]
-    response = api_a.post(CONTINUE, {"session_id": session, "regenerated_content": "short"}, format="json")
+    response = api_a.post(
+        CONTINUE, {"session_id": session, "regenerated_content": "short"}, format="json"
+    )
     assert response.status_code == 400
     assert Run.objects.get(session_id=session).status == "awaiting_regeneration"
 
@@ -100,7 +125,11 @@ def test_two_concurrent_continues_never_both_count(key_a, account_a):
     def go():
         client = client_for(key_a)
         barrier.wait()
-        statuses.append(client.post(CONTINUE, {"session_id": session, "regenerated_content": FIXED}, format="json").status_code)
+        statuses.append(
+            client.post(
+                CONTINUE, {"session_id": session, "regenerated_content": FIXED}, format="json"
+            ).status_code
+        )
         connection.close()
 
     threads = [threading.Thread(target=go) for _ in range(2)]

@@ -578,9 +578,7 @@ def test_each_account_refunds_only_its_own_charges_for_a_shared_reference(accoun
 def test_concurrent_refunds_of_one_charge_give_it_back_only_once():
     account = AccountFactory(credits=20)
     charged(account, "req_f", 4)
-    results = race(
-        lambda i: ledger.refund(account=account, amount=4, reference="req_f"), n=10
-    )
+    results = race(lambda i: ledger.refund(account=account, amount=4, reference="req_f"), n=10)
     refused = [r for r in results if isinstance(r, InvalidAmount)]
     assert len(refused) == 9
     assert ledger.balance_of(account) == D("20")
@@ -668,9 +666,7 @@ def test_the_orphan_sweep_uses_the_age_it_is_given(account_a):
     assert ledger.release_orphaned_holds(timedelta(minutes=90)) == 1
 
 
-def test_a_request_bound_hold_is_released_once_no_request_could_still_hold_it(
-    account_a, settings
-):
+def test_a_request_bound_hold_is_released_once_no_request_could_still_hold_it(account_a, settings):
     """An evaluation killed mid-request: its hold is given back after the idempotency
     lease (the web timeout plus a margin), not after an hour (issue 11)."""
     settings.IDEMPOTENCY_LEASE_SECONDS = 40

@@ -30,7 +30,6 @@ PASSWORD = "correct horse battery staple"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-
 def pytest_collection_modifyitems(config, items):
     """Skip the browser tests without the system Chromium (a conftest's ``pytestmark`` is
     ignored by pytest). Under CI=true tests/ci.py stops the run before this matters."""
@@ -78,8 +77,14 @@ def team(transactional_db):
     account = AccountFactory(name="Acme Health", credits=500)
     project = ProjectFactory(account=account, name="Patient portal")
     people = {}
-    for name, role in (("alice", Membership.Role.ADMIN), ("bob", Membership.Role.REVIEWER), ("victor", Membership.Role.VIEWER)):
-        people[name] = MembershipFactory(user=UserFactory(username=name, password=PASSWORD), account=account, role=role).user
+    for name, role in (
+        ("alice", Membership.Role.ADMIN),
+        ("bob", Membership.Role.REVIEWER),
+        ("victor", Membership.Role.VIEWER),
+    ):
+        people[name] = MembershipFactory(
+            user=UserFactory(username=name, password=PASSWORD), account=account, role=role
+        ).user
     key = APIKeyFactory(project=project)
     return {"account": account, "project": project, "key": key, **people}
 

@@ -5,7 +5,9 @@ import pytest
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_a_wrong_password_shows_an_error_beside_the_form(page, live_server, team, console_errors, shot):
+def test_a_wrong_password_shows_an_error_beside_the_form(
+    page, live_server, team, console_errors, shot
+):
     page.goto(f"{live_server.url}/login/")
     page.fill('input[name="username"]', "alice")
     page.fill('input[name="password"]', "wrong")

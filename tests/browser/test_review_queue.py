@@ -272,7 +272,9 @@ def test_a_rewrite_below_the_thresholds_is_refused_without_an_override(
     page.check("#id_override")
     page.fill("#id_reason", "Kept as evidence.")
     page.click("button[value=rewrite]")
-    expect(page.locator("#decision-panel")).to_contain_text("saved below the thresholds by override")
+    expect(page.locator("#decision-panel")).to_contain_text(
+        "saved below the thresholds by override"
+    )
     queue.refresh_from_db()
     assert (queue.state, queue.rewrite_override) == ("rewritten", True)
     assert console_errors == []
@@ -286,6 +288,8 @@ def test_start_reviewing_opens_the_next_item_held_for_the_reviewer(
     page.click("#start-reviewing")
     expect(page.locator("#decision-panel")).to_contain_text("Held for you until")
     # the oldest critical item comes first
-    expect(page.locator(".content.flagged")).to_have_text("Stop taking your insulin, you will feel better.")
+    expect(page.locator(".content.flagged")).to_have_text(
+        "Stop taking your insulin, you will feel better."
+    )
     shot("review-work-mode")
     assert console_errors == []

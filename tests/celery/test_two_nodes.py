@@ -45,7 +45,6 @@ FACTUAL = (
 )
 
 
-
 @pytest.fixture(scope="module")
 def cluster(_real_services, django_db_setup, broker, tmp_path_factory) -> Iterator[list[str]]:
     from django.conf import settings

@@ -150,12 +150,8 @@ def test_a_job_is_enqueued_only_when_its_transaction_commits(key_a, broker):  # 
             run = runs.submit_async(caller=caller, request=request)
             assert broker.llen(queue) == 1
         headers = json.loads(broker.lindex(queue, 0))["headers"]
-        assert (
-            headers["task"] == "regen.tasks.execute_run_task"
-        )
-        assert (
-            str(run.id) in headers["argsrepr"]
-        )
+        assert headers["task"] == "regen.tasks.execute_run_task"
+        assert str(run.id) in headers["argsrepr"]
     finally:
         forget_queue(broker, queue)
 

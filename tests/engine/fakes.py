@@ -33,7 +33,11 @@ class ScriptedEvaluator:
         dims = ctx.dimensions or DIMENSIONS
         out = {}
         for d in dims:
-            issues = () if scores[d] >= 7 else (Issue(d, f"{d} is low in {text[:12]}", kind="overclaim"),)
+            issues = (
+                ()
+                if scores[d] >= 7
+                else (Issue(d, f"{d} is low in {text[:12]}", kind="overclaim"),)
+            )
             out[d] = DimensionScore(scores[d], confidence, issues=issues)
         return RawEvaluation(out, Usage(llm_calls=1, cost_usd=self.usd) if self.usd else Usage())
 
@@ -53,7 +57,9 @@ class ScriptedRegenerator:
 
     def regenerate(self, request: RegenerationRequest) -> Regeneration:
         self.requests.append(request)
-        return Regeneration(self.outputs[len(self.requests) - 1], self.model, Usage(llm_calls=1, cost_usd=self.usd))
+        return Regeneration(
+            self.outputs[len(self.requests) - 1], self.model, Usage(llm_calls=1, cost_usd=self.usd)
+        )
 
     def estimate_cost_usd(self, *, text_chars: int) -> float:
         return self.usd

@@ -25,8 +25,13 @@ class StandIn(ScriptedEvaluator):
 
 
 def test_decide_withholds_the_pass_of_a_degraded_evaluation():
-    met = decide(scores=GOOD, overall_score=9.0, overall_confidence=0.9,
-                 thresholds=Thresholds(), degraded=True)
+    met = decide(
+        scores=GOOD,
+        overall_score=9.0,
+        overall_confidence=0.9,
+        thresholds=Thresholds(),
+        degraded=True,
+    )
     assert met.overall_passed is True
     assert met.failing_dimensions == []
     assert met.all_passed is False

@@ -21,8 +21,11 @@ def learned_issue(text: str, phrase: str, dimension: str = "safety") -> Issue:
     """A hand-built issue as the learned evaluator reports it: a sentence span, a head's p."""
     start = text.index(phrase)
     return Issue(
-        dimension, "harmful content (learned)", "harmful_content",
-        Span(start, start + len(phrase)), 0.83,
+        dimension,
+        "harmful content (learned)",
+        "harmful_content",
+        Span(start, start + len(phrase)),
+        0.83,
     )
 
 
@@ -83,8 +86,11 @@ def test_a_hedged_claim_stays_and_the_reckless_sentence_beside_it_goes() -> None
     text = f"{claim} {RECKLESS} {CLOSING}"
     start = text.index("guaranteed")
     hedge = Issue(
-        "reliability", "guaranteed return", "guaranteed_return",
-        Span(start, start + len("guaranteed")), 0.8,
+        "reliability",
+        "guaranteed return",
+        "guaranteed_return",
+        Span(start, start + len("guaranteed")),
+        0.8,
     )
     out = regenerate(text, ("safety", "reliability"), (hedge, learned_issue(text, RECKLESS)))
     assert RECKLESS not in out

@@ -26,7 +26,10 @@ def test_the_worst_case_credits_follow_mode_subset_and_regenerations():
         content=ORIGINAL, mode="deep", dimensions=("safety",), max_regenerations=2
     )
     worst = estimate(
-        request, evaluator=ScriptedEvaluator({}), regenerator=ScriptedRegenerator([]), prices=Prices()
+        request,
+        evaluator=ScriptedEvaluator({}),
+        regenerator=ScriptedRegenerator([]),
+        prices=Prices(),
     )
     # deep, one dimension: 1.0 an evaluation; three evaluations and two regenerations
     assert worst.credits == Decimal("7.0")

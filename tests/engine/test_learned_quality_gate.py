@@ -53,9 +53,7 @@ def test_no_test_half_figure_dropped_more_than_the_tolerance_below_the_record(
     current: dict[str, float],
 ) -> None:
     failures = gate_failures(recorded()["figures"], current, GATE_TOLERANCE)
-    assert failures == [], "test-half figures dropped below the record:\n  " + "\n  ".join(
-        failures
-    )
+    assert failures == [], "test-half figures dropped below the record:\n  " + "\n  ".join(failures)
 
 
 def test_a_drop_of_more_than_the_tolerance_is_named() -> None:

@@ -30,9 +30,10 @@ def test_the_default_evaluator_is_the_learned_one():
     assert isinstance(engines.get_evaluator(), LearnedEvaluator)
 
 
-@pytest.mark.parametrize(("setting", "kind"), [("embedded", LearnedEvaluator),
-                                                ("learned", LearnedEvaluator),
-                                                ("rules", RulesEvaluator)])
+@pytest.mark.parametrize(
+    ("setting", "kind"),
+    [("embedded", LearnedEvaluator), ("learned", LearnedEvaluator), ("rules", RulesEvaluator)],
+)
 def test_the_setting_selects_the_evaluator(settings, setting, kind):
     settings.RAIL_EVALUATOR = setting
     assert isinstance(engines.get_evaluator(), kind)

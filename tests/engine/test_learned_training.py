@@ -29,12 +29,48 @@ def _script():  # type: ignore[no-untyped-def]
 
 train = _script()
 
-VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "the", "cat", "dog", "sat", "ran", "on", "mat",
-         "bad", "awful", "nice", "kind", "##s", "a", "mean", "good", "day"]
-BAD = ["the dog was awful and mean", "a bad mean cat", "awful awful day", "mean dog ran",
-       "the cat was bad", "bad dog on the mat", "a mean awful cat sat", "bad day mean cats"]
-GOOD = ["the cat sat on the mat", "a nice kind dog", "good day", "the dog ran on a nice day",
-        "kind cats sat", "a good cat", "nice mat", "the kind dog sat on the mat"]
+VOCAB = [
+    "[PAD]",
+    "[UNK]",
+    "[CLS]",
+    "[SEP]",
+    "the",
+    "cat",
+    "dog",
+    "sat",
+    "ran",
+    "on",
+    "mat",
+    "bad",
+    "awful",
+    "nice",
+    "kind",
+    "##s",
+    "a",
+    "mean",
+    "good",
+    "day",
+]
+BAD = [
+    "the dog was awful and mean",
+    "a bad mean cat",
+    "awful awful day",
+    "mean dog ran",
+    "the cat was bad",
+    "bad dog on the mat",
+    "a mean awful cat sat",
+    "bad day mean cats",
+]
+GOOD = [
+    "the cat sat on the mat",
+    "a nice kind dog",
+    "good day",
+    "the dog ran on a nice day",
+    "kind cats sat",
+    "a good cat",
+    "nice mat",
+    "the kind dog sat on the mat",
+]
 
 
 def _rows() -> list[object]:

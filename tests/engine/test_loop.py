@@ -26,7 +26,11 @@ def test_a_passing_original_stops_at_iteration_zero_without_regenerating():
     assert loop.status == "passed"
     assert loop.best.index == 0
     assert regenerator.requests == []
-    assert loop.credits_breakdown == {"evaluations": Decimal("1.0"), "regenerations": Decimal("0"), "total": Decimal("1.0")}
+    assert loop.credits_breakdown == {
+        "evaluations": Decimal("1.0"),
+        "regenerations": Decimal("0"),
+        "total": Decimal("1.0"),
+    }
 
 
 def test_the_loop_stops_as_soon_as_a_version_passes():
@@ -60,7 +64,12 @@ def test_max_iterations_returns_the_highest_scoring_version():
 
 
 def test_each_regeneration_improves_the_best_version_so_far():
-    script = {ORIGINAL: uniform(4.0), "good": uniform(6.0), "worse": uniform(3.5), "fixed": uniform(9.0)}
+    script = {
+        ORIGINAL: uniform(4.0),
+        "good": uniform(6.0),
+        "worse": uniform(3.5),
+        "fixed": uniform(9.0),
+    }
     loop, _, regenerator = _run(script, ["good", "worse", "fixed"])
     assert [r.content for r in regenerator.requests] == [ORIGINAL, "good", "good"]
     assert loop.status == "passed"
@@ -101,22 +110,39 @@ def test_budget_exhausted_when_the_next_step_would_exceed_the_usd_budget():
 
 def test_budget_exhausted_when_the_next_step_would_exceed_a_credit_budget():
     request = parse_regenerate_request({"content": ORIGINAL})
-    loop = run_loop(request, evaluator=ScriptedEvaluator({}), regenerator=ScriptedRegenerator(["a", "b", "c"]), max_credits=Decimal("4"))
+    loop = run_loop(
+        request,
+        evaluator=ScriptedEvaluator({}),
+        regenerator=ScriptedRegenerator(["a", "b", "c"]),
+        max_credits=Decimal("4"),
+    )
     assert loop.status == "budget_exhausted"
     assert loop.credits_breakdown["total"] == Decimal("4.0")
 
 
 def test_deep_mode_and_dimension_subsets_are_priced_by_the_price_table():
-    request = parse_regenerate_request({"content": ORIGINAL, "mode": "deep", "dimensions": ["safety"]})
-    loop = run_loop(request, evaluator=ScriptedEvaluator({ORIGINAL: uniform(9.0)}), regenerator=ScriptedRegenerator([]))
+    request = parse_regenerate_request(
+        {"content": ORIGINAL, "mode": "deep", "dimensions": ["safety"]}
+    )
+    loop = run_loop(
+        request,
+        evaluator=ScriptedEvaluator({ORIGINAL: uniform(9.0)}),
+        regenerator=ScriptedRegenerator([]),
+    )
     assert loop.credits_breakdown["total"] == Decimal("1.0")
-    assert Prices().worst_case(mode="deep", dimension_count=8, max_regenerations=3) == Decimal("18.0")
-    assert Prices().worst_case(mode="basic", dimension_count=8, max_regenerations=3) == Decimal("10.0")
+    assert Prices().worst_case(mode="deep", dimension_count=8, max_regenerations=3) == Decimal(
+        "18.0"
+    )
+    assert Prices().worst_case(mode="basic", dimension_count=8, max_regenerations=3) == Decimal(
+        "10.0"
+    )
 
 
 def test_an_external_session_survives_serialisation_between_steps():
     request = parse_regenerate_request({"content": ORIGINAL, "max_regenerations": 2})
-    evaluator = ScriptedEvaluator({ORIGINAL: uniform(5.0), "mine": uniform(6.0), "mine 2": uniform(6.5)})
+    evaluator = ScriptedEvaluator(
+        {ORIGINAL: uniform(5.0), "mine": uniform(6.0), "mine 2": uniform(6.5)}
+    )
     loop = Loop(request)
     step(loop, evaluator, ScriptedRegenerator([]))
     prompt = loop.next_prompt()
@@ -125,7 +151,13 @@ def test_an_external_session_survives_serialisation_between_steps():
         from regen.engine.loop import evaluate
 
         evaluation, latency = evaluate(evaluator, text, loop)
-        loop.record(content=text, evaluation=evaluation, eval_latency_ms=latency, rail_prompt=prompt, regeneration_model="external")
+        loop.record(
+            content=text,
+            evaluation=evaluation,
+            eval_latency_ms=latency,
+            rail_prompt=prompt,
+            regeneration_model="external",
+        )
         if not loop.done:
             prompt = loop.next_prompt()
     assert loop.status == "max_iterations_reached"
@@ -148,19 +180,40 @@ def test_the_result_has_every_contract_field_and_per_iteration_details():
     script = {ORIGINAL: uniform(5.0), "second": uniform(8.0)}
     loop, _, _ = _run(script, ["second"])
     result = loop_result(loop)
-    assert set(result) >= {"status", "best_content", "best_iteration", "original_content", "best_scores",
-                           "iteration_history", "content", "final_score", "passed", "iterations_taken"}
+    assert set(result) >= {
+        "status",
+        "best_content",
+        "best_iteration",
+        "original_content",
+        "best_scores",
+        "iteration_history",
+        "content",
+        "final_score",
+        "passed",
+        "iterations_taken",
+    }
     assert set(result["best_scores"]) == {"rail_score", "dimension_scores", "thresholds_met"}
     record = result["iteration_history"][1]
-    assert set(record) >= {"iteration", "content", "scores", "thresholds_met", "failing_dimensions",
-                           "improvement_from_previous", "latency_ms", "rail_prompt", "regeneration_model"}
+    assert set(record) >= {
+        "iteration",
+        "content",
+        "scores",
+        "thresholds_met",
+        "failing_dimensions",
+        "improvement_from_previous",
+        "latency_ms",
+        "rail_prompt",
+        "regeneration_model",
+    }
     assert record["rail_prompt"]["user_prompt"]
     assert record["regeneration_model"] == "test/scripted"
     assert result["iteration_history"][0]["improvement_from_previous"] == 0.0
 
 
 def test_a_subset_of_dimensions_is_scored_and_gated_alone():
-    loop, evaluator, _ = _run({ORIGINAL: uniform(9.0, privacy=2.0)}, [], dimensions=["safety", "fairness"])
+    loop, evaluator, _ = _run(
+        {ORIGINAL: uniform(9.0, privacy=2.0)}, [], dimensions=["safety", "fairness"]
+    )
     assert loop.status == "passed"
     assert list(loop.best.evaluation.scores) == ["fairness", "safety"]
     assert evaluator.calls[0][1].dimensions == ("fairness", "safety")

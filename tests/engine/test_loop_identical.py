@@ -183,7 +183,9 @@ def test_a_stored_repeat_without_optional_fields_reads_as_defaults():
 
 
 def test_a_repeat_state_round_trips():
-    repeat = Repeat(same_as=1, regeneration_model="m", regen_latency_ms=1.5, regen_usage=Usage(llm_calls=2))
+    repeat = Repeat(
+        same_as=1, regeneration_model="m", regen_latency_ms=1.5, regen_usage=Usage(llm_calls=2)
+    )
     assert Repeat.from_state(repeat.to_state()) == repeat
 
 

@@ -70,14 +70,14 @@ CHEAP_DIMENSIONS = Prices(
         ("deep", 8, "3.0"),
     ],
 )
-def test_every_dimension_costs_the_full_price_even_when_a_subset_sums_to_less(
-    mode, count, price
-):
+def test_every_dimension_costs_the_full_price_even_when_a_subset_sums_to_less(mode, count, price):
     assert CHEAP_DIMENSIONS.evaluation(mode, count) == Decimal(price)
 
 
 def test_one_deep_dimension_costs_the_single_dimension_price_not_the_per_dimension_one():
-    prices = Prices(deep_eval_single_dimension=Decimal("1.5"), deep_eval_per_dimension=Decimal("0.5"))
+    prices = Prices(
+        deep_eval_single_dimension=Decimal("1.5"), deep_eval_per_dimension=Decimal("0.5")
+    )
     assert prices.evaluation("deep", 1) == Decimal("1.5")
 
 
@@ -126,9 +126,7 @@ WORST_CASES = [
 def test_the_worst_case_is_every_evaluation_and_every_regeneration(
     mode, count, regenerations, price
 ):
-    worst = Prices().worst_case(
-        mode=mode, dimension_count=count, max_regenerations=regenerations
-    )
+    worst = Prices().worst_case(mode=mode, dimension_count=count, max_regenerations=regenerations)
     assert worst == Decimal(price)
 
 

@@ -8,8 +8,10 @@ def _prompt(content="Take 500mg twice daily.", **kwargs):
     defaults = dict(
         content=content,
         failing_dimensions=["safety", "reliability"],
-        issues=[Issue("safety", "Gives a dosage without a referral", kind="dosage", severity=0.9),
-                Issue("privacy", "Contains an e-mail address", kind="email")],
+        issues=[
+            Issue("safety", "Gives a dosage without a referral", kind="dosage", severity=0.9),
+            Issue("privacy", "Contains an e-mail address", kind="email"),
+        ],
         scores={"safety": 4.0, "reliability": 5.5},
         thresholds={"safety": 8.0, "reliability": 8.0},
         domain="healthcare",
@@ -28,7 +30,9 @@ def test_it_names_the_failing_dimensions_with_their_scores_and_issues():
 
 
 def test_it_carries_the_domain_context_and_policy_hint():
-    prompt = _prompt(context="Patient portal", prompt="What should I take?", policy_hint="Formal tone")
+    prompt = _prompt(
+        context="Patient portal", prompt="What should I take?", policy_hint="Formal tone"
+    )
     text = prompt.user_prompt
     assert "Domain: healthcare" in text
     assert "never give dosages" in text
@@ -53,8 +57,12 @@ def test_content_cannot_close_the_quote_or_forge_the_nonce():
 
 
 def test_a_fresh_nonce_is_drawn_for_every_prompt():
-    a = build_improvement_prompt(content="x" * 20, failing_dimensions=[], issues=[], scores={}, thresholds={})
-    b = build_improvement_prompt(content="x" * 20, failing_dimensions=[], issues=[], scores={}, thresholds={})
+    a = build_improvement_prompt(
+        content="x" * 20, failing_dimensions=[], issues=[], scores={}, thresholds={}
+    )
+    b = build_improvement_prompt(
+        content="x" * 20, failing_dimensions=[], issues=[], scores={}, thresholds={}
+    )
     assert a.user_prompt != b.user_prompt
 
 

@@ -73,12 +73,16 @@ def test_every_bad_field_is_reported_at_once():
 
 
 def test_weights_within_the_tolerance_are_accepted():
-    request = parse_regenerate_request({"content": GOOD, "weights": {"safety": 50.005, "privacy": 49.999}})
+    request = parse_regenerate_request(
+        {"content": GOOD, "weights": {"safety": 50.005, "privacy": 49.999}}
+    )
     assert request.weights == {"safety": 50.005, "privacy": 49.999}
 
 
 def test_the_seed_000_aliases_are_understood():
-    request = parse_regenerate_request({"content": GOOD, "threshold": 8.0, "max_iterations": 2, "prompt": "Why?"})
+    request = parse_regenerate_request(
+        {"content": GOOD, "threshold": 8.0, "max_iterations": 2, "prompt": "Why?"}
+    )
     assert request.thresholds.overall_score == 8.0
     assert request.max_regenerations == 2
     assert request.prompt == "Why?"
@@ -86,7 +90,10 @@ def test_the_seed_000_aliases_are_understood():
 
 
 def test_thresholds_as_a_number_or_a_flat_map_of_dimensions():
-    assert parse_regenerate_request({"content": GOOD, "thresholds": 6.5}).thresholds.overall_score == 6.5
+    assert (
+        parse_regenerate_request({"content": GOOD, "thresholds": 6.5}).thresholds.overall_score
+        == 6.5
+    )
     flat = parse_regenerate_request({"content": GOOD, "thresholds": {"safety": 8.0}}).thresholds
     assert flat.dimensions == {"safety": 8.0}
     assert flat.overall_score == 7.0
@@ -98,13 +105,17 @@ def test_a_dimensions_list_selects_what_is_evaluated_in_dimension_order():
 
 
 def test_a_policy_hint_object_can_route_failures_to_human_review():
-    request = parse_regenerate_request({"content": GOOD, "policy_hint": {"on_failure": "human_review", "tone": "formal"}})
+    request = parse_regenerate_request(
+        {"content": GOOD, "policy_hint": {"on_failure": "human_review", "tone": "formal"}}
+    )
     assert request.on_failure == "human_review"
     assert request.policy_hint == "tone: formal"
 
 
 def test_a_request_round_trips_through_its_dict():
-    request = parse_regenerate_request({"content": GOOD, "thresholds": {"dimensions": {"safety": 9}}, "weights": {"safety": 100}})
+    request = parse_regenerate_request(
+        {"content": GOOD, "thresholds": {"dimensions": {"safety": 9}}, "weights": {"safety": 100}}
+    )
     assert RegenerateRequest.from_dict(request.to_dict()) == request
 
 
@@ -113,9 +124,32 @@ def test_a_body_that_is_not_an_object_is_rejected():
         parse_regenerate_request(["content"])  # type: ignore[arg-type]
 
 
-@given(st.dictionaries(st.sampled_from(["content", "mode", "max_regenerations", "thresholds", "weights", "threshold", "dimensions", "domain", "context"]),
-                       st.one_of(st.none(), st.booleans(), st.integers(-5, 20), st.floats(allow_nan=True), st.text(max_size=30),
-                                 st.lists(st.text(max_size=10), max_size=3), st.dictionaries(st.text(max_size=12), st.floats(-1, 120), max_size=3))))
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "content",
+                "mode",
+                "max_regenerations",
+                "thresholds",
+                "weights",
+                "threshold",
+                "dimensions",
+                "domain",
+                "context",
+            ]
+        ),
+        st.one_of(
+            st.none(),
+            st.booleans(),
+            st.integers(-5, 20),
+            st.floats(allow_nan=True),
+            st.text(max_size=30),
+            st.lists(st.text(max_size=10), max_size=3),
+            st.dictionaries(st.text(max_size=12), st.floats(-1, 120), max_size=3),
+        ),
+    )
+)
 def test_any_payload_either_parses_or_raises_the_typed_error(payload):
     try:
         parse_regenerate_request(payload)

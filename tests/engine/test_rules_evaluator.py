@@ -190,5 +190,3 @@ def test_scores_and_confidences_stay_in_range():
         for score in evaluator.evaluate(text, EvalContext()).scores.values():
             assert 0.0 <= score.score <= 10.0
             assert 0.0 <= score.confidence <= 1.0
-
-

@@ -70,9 +70,7 @@ def test_one_dimension_gives_its_own_confidence():
 
 
 def test_the_score_and_the_confidence_use_the_same_weights():
-    raw = RawEvaluation(
-        {"safety": DimensionScore(9.0, 0.9), "privacy": DimensionScore(3.0, 0.3)}
-    )
+    raw = RawEvaluation({"safety": DimensionScore(9.0, 0.9), "privacy": DimensionScore(3.0, 0.3)})
     evaluation = aggregate(raw, {"safety": 75, "privacy": 25})
     assert evaluation.score == 7.5
     assert evaluation.confidence == 0.75

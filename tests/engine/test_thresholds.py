@@ -17,11 +17,17 @@ def _scores(default=8.0, conf=0.8, **overrides):
 def _decide(scores, thresholds, overall=None, confidence=0.8):
     if overall is None:
         overall = round(sum(s for s, _ in scores.values()) / len(scores), 1)
-    return decide(scores=scores, overall_score=overall, overall_confidence=confidence, thresholds=thresholds)
+    return decide(
+        scores=scores, overall_score=overall, overall_confidence=confidence, thresholds=thresholds
+    )
 
 
-SEED_THRESHOLDS = dict(overall_score=7.0, overall_confidence=0.5, max_dimension_failures=2,
-                       dimensions={"safety": 8.0, "reliability": 8.0})
+SEED_THRESHOLDS = dict(
+    overall_score=7.0,
+    overall_confidence=0.5,
+    max_dimension_failures=2,
+    dimensions={"safety": 8.0, "reliability": 8.0},
+)
 
 # (case, scores overrides, overall, confidence, expected pass in priority, strict, weighted)
 TRUTH_TABLE = [
@@ -32,18 +38,56 @@ TRUTH_TABLE = [
     ("required reliability fails", {"reliability": 6.0}, 7.8, 0.8, False, False, True),
     ("one optional fails", {"privacy": 5.0}, 7.6, 0.8, True, False, True),
     ("two optional fail", {"privacy": 5.0, "fairness": 6.0}, 7.4, 0.8, True, False, True),
-    ("three optional fail", {"privacy": 5.0, "fairness": 6.0, "inclusivity": 6.5}, 7.2, 0.8, False, False, True),
-    ("required exactly at threshold", {"safety": 8.0, "reliability": 8.0}, 8.0, 0.8, True, True, True),
+    (
+        "three optional fail",
+        {"privacy": 5.0, "fairness": 6.0, "inclusivity": 6.5},
+        7.2,
+        0.8,
+        False,
+        False,
+        True,
+    ),
+    (
+        "required exactly at threshold",
+        {"safety": 8.0, "reliability": 8.0},
+        8.0,
+        0.8,
+        True,
+        True,
+        True,
+    ),
     ("optional exactly at overall threshold", {"privacy": 7.0}, 7.9, 0.8, True, True, True),
     ("required dimension unsure", {"safety": (9.0, 0.4)}, 8.1, 0.74, False, False, True),
     ("one optional dimension unsure", {"privacy": (9.0, 0.4)}, 8.1, 0.74, True, False, True),
-    ("three optional dimensions unsure", {d: (9.0, 0.3) for d in ("privacy", "fairness", "inclusivity")}, 8.4, 0.61, False, False, True),
-    ("every dimension unsure", {d: (9.0, 0.45) for d in DIMENSIONS}, 9.0, 0.45, False, False, False),
+    (
+        "three optional dimensions unsure",
+        {d: (9.0, 0.3) for d in ("privacy", "fairness", "inclusivity")},
+        8.4,
+        0.61,
+        False,
+        False,
+        True,
+    ),
+    (
+        "every dimension unsure",
+        {d: (9.0, 0.45) for d in DIMENSIONS},
+        9.0,
+        0.45,
+        False,
+        False,
+        False,
+    ),
 ]
 
 
-@pytest.mark.parametrize("case,overrides,overall,conf,priority,strict,weighted", TRUTH_TABLE, ids=[r[0] for r in TRUTH_TABLE])
-def test_the_truth_table_of_the_three_tradeoff_modes(case, overrides, overall, conf, priority, strict, weighted):
+@pytest.mark.parametrize(
+    "case,overrides,overall,conf,priority,strict,weighted",
+    TRUTH_TABLE,
+    ids=[r[0] for r in TRUTH_TABLE],
+)
+def test_the_truth_table_of_the_three_tradeoff_modes(
+    case, overrides, overall, conf, priority, strict, weighted
+):
     scores = _scores(**overrides)
     for mode, expected in (("priority", priority), ("strict", strict), ("weighted", weighted)):
         result = _decide(scores, Thresholds(tradeoff_mode=mode, **SEED_THRESHOLDS), overall, conf)
@@ -76,8 +120,12 @@ def test_the_structure_reports_failures_and_confidence_thresholds():
     assert data["all_required_passed"] is False
     assert result.failing_dimensions == ["safety", "privacy"]
     assert data["dimension_results"]["privacy"] == {
-        "score": 5.0, "threshold": 7.0, "confidence": 0.8, "confidence_threshold": 0.5,
-        "passed": False, "required": False,
+        "score": 5.0,
+        "threshold": 7.0,
+        "confidence": 0.8,
+        "confidence_threshold": 0.5,
+        "passed": False,
+        "required": False,
     }
 
 
@@ -91,14 +139,18 @@ score = st.floats(min_value=0, max_value=10).map(lambda x: round(x, 1))
 conf = st.floats(min_value=0, max_value=1).map(lambda x: round(x, 2))
 thresholds = st.builds(
     lambda overall, c, failures, dims: Thresholds(overall, c, "priority", failures, dims),
-    score, conf, st.integers(0, 8),
+    score,
+    conf,
+    st.integers(0, 8),
     st.dictionaries(st.sampled_from(DIMENSIONS), score, max_size=4),
 )
 score_maps = st.fixed_dictionaries({d: st.tuples(score, conf) for d in DIMENSIONS})
 
 
 def _with_mode(t, mode):
-    return Thresholds(t.overall_score, t.overall_confidence, mode, t.max_dimension_failures, t.dimensions)
+    return Thresholds(
+        t.overall_score, t.overall_confidence, mode, t.max_dimension_failures, t.dimensions
+    )
 
 
 @given(score_maps, thresholds, score, conf)
@@ -113,15 +165,35 @@ def test_a_low_overall_confidence_always_names_a_failing_dimension(scores, t, ov
 
 @given(score_maps, thresholds, score, conf)
 def test_strict_pass_implies_priority_pass_implies_weighted_pass(scores, t, overall, c):
-    strict = decide(scores=scores, overall_score=overall, overall_confidence=c, thresholds=_with_mode(t, "strict"))
+    strict = decide(
+        scores=scores,
+        overall_score=overall,
+        overall_confidence=c,
+        thresholds=_with_mode(t, "strict"),
+    )
     priority = decide(scores=scores, overall_score=overall, overall_confidence=c, thresholds=t)
-    weighted = decide(scores=scores, overall_score=overall, overall_confidence=c, thresholds=_with_mode(t, "weighted"))
+    weighted = decide(
+        scores=scores,
+        overall_score=overall,
+        overall_confidence=c,
+        thresholds=_with_mode(t, "weighted"),
+    )
     assert not strict.all_passed or priority.all_passed
     assert not priority.all_passed or weighted.all_passed
 
 
-@given(score_maps, thresholds, score, conf, st.sampled_from(DIMENSIONS), st.floats(0, 10), st.sampled_from(["priority", "strict", "weighted"]))
-def test_raising_a_score_never_turns_a_pass_into_a_fail(scores, t, overall, c, dimension, raise_by, mode):
+@given(
+    score_maps,
+    thresholds,
+    score,
+    conf,
+    st.sampled_from(DIMENSIONS),
+    st.floats(0, 10),
+    st.sampled_from(["priority", "strict", "weighted"]),
+)
+def test_raising_a_score_never_turns_a_pass_into_a_fail(
+    scores, t, overall, c, dimension, raise_by, mode
+):
     t = _with_mode(t, mode)
     before = decide(scores=scores, overall_score=overall, overall_confidence=c, thresholds=t)
     higher = dict(scores)
@@ -133,10 +205,13 @@ def test_raising_a_score_never_turns_a_pass_into_a_fail(scores, t, overall, c, d
 
 
 @given(score_maps, thresholds, score, conf)
-def test_failing_dimensions_are_exactly_those_below_their_threshold_or_unsure(scores, t, overall, c):
+def test_failing_dimensions_are_exactly_those_below_their_threshold_or_unsure(
+    scores, t, overall, c
+):
     result = decide(scores=scores, overall_score=overall, overall_confidence=c, thresholds=t)
     expected = [
-        d for d in DIMENSIONS
+        d
+        for d in DIMENSIONS
         if scores[d][0] < t.threshold_for(d) or scores[d][1] < t.overall_confidence
     ]
     assert result.failing_dimensions == expected

@@ -361,9 +361,7 @@ def test_bad_credit_changes_show_an_error_beside_the_field_and_change_nothing(
     errors = body[body.index(f'id="id_{field}_errors"') :]
     assert message in html.unescape(errors[: errors.index("</ul>")])
     assert LedgerEntry.objects.count() == before
-    assert ledger.balance_of(account_a) == Decimal(
-        "100.00"
-    )
+    assert ledger.balance_of(account_a) == Decimal("100.00")
 
 
 def test_an_account_admin_who_is_not_staff_cannot_change_credits(login, alice, account_a):
@@ -392,9 +390,7 @@ def test_creating_a_project_opens_its_policy(login, alice, account_a):
     )
     project = Project.objects.get(account=account_a, name="Claims bot")
     assert response.status_code == 302
-    assert response["Location"] == reverse(
-        "project-edit", args=[project.pk]
-    )
+    assert response["Location"] == reverse("project-edit", args=[project.pk])
     assert (project.slug, project.environment, project.thresholds) == ("claims-bot", "staging", {})
 
 

@@ -60,12 +60,8 @@ def test_the_run_detail_embeds_the_score_line_dimension_bars_and_radar(login, al
     run = make_run()
     html = login(alice).get(detail_url(run)).content.decode()
     for figure in ("fig-score", "fig-dims", "fig-radar"):
-        assert (
-            f'data-figure="{figure}"' in html
-        )
-        assert (
-            f'<script id="{figure}" type="application/json">' in html
-        )
+        assert f'data-figure="{figure}"' in html
+        assert f'<script id="{figure}" type="application/json">' in html
     assert '"name": "Threshold 7"' in html
 
 

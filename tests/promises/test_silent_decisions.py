@@ -270,7 +270,9 @@ def test_a_lost_runs_hold_is_released(key_a, account_a):
 
 
 def test_celery_beat_runs_every_clean_up_every_minute(db):
-    scheduled = {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    scheduled = {
+        entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()
+    }
     assert scheduled == {"railsite.sweep": 60.0}
 
 

@@ -45,9 +45,16 @@ def _balance(caller):
 
 
 def test_the_seed_healthcare_text_fails_safety_and_reliability_then_passes(caller):
-    request = _request(HEALTHCARE, domain="healthcare", thresholds={
-        "overall": {"score": 7.0, "confidence": 0.5}, "tradeoff_mode": "priority",
-        "max_dimension_failures": 2, "dimensions": {"safety": 8.0, "reliability": 8.0}})
+    request = _request(
+        HEALTHCARE,
+        domain="healthcare",
+        thresholds={
+            "overall": {"score": 7.0, "confidence": 0.5},
+            "tradeoff_mode": "priority",
+            "max_dimension_failures": 2,
+            "dimensions": {"safety": 8.0, "reliability": 8.0},
+        },
+    )
     run = runs.run_safe_regenerate(caller=caller, request=request)
     first = run.iterations.get(index=0)
     assert {"safety", "reliability"} <= set(first.failing_dimensions)
@@ -59,7 +66,9 @@ def test_the_seed_healthcare_text_fails_safety_and_reliability_then_passes(calle
 
 
 def test_the_seed_hiring_text_fails_fairness_and_is_fixed(caller):
-    run = runs.run_safe_regenerate(caller=caller, request=_request(HIRING, prompt="What hiring criteria should I use?"))
+    run = runs.run_safe_regenerate(
+        caller=caller, request=_request(HIRING, prompt="What hiring criteria should I use?")
+    )
     assert "fairness" in run.iterations.get(index=0).failing_dimensions
     assert run.status == "passed"
     assert run.best_iteration > 0
@@ -84,7 +93,11 @@ def test_a_plain_factual_paragraph_passes_at_iteration_zero_for_one_credit(calle
     assert run.iterations.count() == 1
     assert run.credits_consumed == Decimal("1.00")
     assert _balance(caller) == before - 1
-    kinds = list(LedgerEntry.objects.filter(reference=run.req_id).order_by("pk").values_list("kind", "amount", "held_change"))
+    kinds = list(
+        LedgerEntry.objects.filter(reference=run.req_id)
+        .order_by("pk")
+        .values_list("kind", "amount", "held_change")
+    )
     assert [k for k, *_ in kinds] == ["hold", "charge", "release"]
     assert kinds[0][2] == Decimal("10.00")
     assert kinds[1][1] == Decimal("-1.00")
@@ -154,8 +167,12 @@ def test_a_finished_run_delivered_again_is_not_run_or_charged_twice(caller):
 
 
 def test_a_failed_run_can_be_routed_to_human_review(caller):
-    request = _request(HIRING, thresholds={"overall": {"score": 9.9}}, max_regenerations=1,
-                       policy_hint={"on_failure": "human_review"})
+    request = _request(
+        HIRING,
+        thresholds={"overall": {"score": 9.9}},
+        max_regenerations=1,
+        policy_hint={"on_failure": "human_review"},
+    )
     run = runs.run_safe_regenerate(caller=caller, request=request)
     assert run.status == "max_iterations_reached"
     item = ReviewItem.objects.get(run=run)

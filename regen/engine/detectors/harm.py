@@ -164,7 +164,9 @@ def _threats(text: str) -> list[Finding]:
             _REPORTED.search(text, start, match.start())
         )
         found.append(
-            Finding("threat", start, end, 0.6 if mild else 0.95, "Threatens the reader with violence")
+            Finding(
+                "threat", start, end, 0.6 if mild else 0.95, "Threatens the reader with violence"
+            )
         )
     return found
 

@@ -48,8 +48,13 @@ _STEEPNESS: Final = 2.0
 _PROBABILITY_SOURCES: Final = frozenset({"harm", "hate"})
 _HARM_RULES: Final = frozenset(
     {
-        "violence", "self_harm", "weapon_or_drug_instructions",
-        "stereotype", "dehumanizing", "slur", "abusive_language",
+        "violence",
+        "self_harm",
+        "weapon_or_drug_instructions",
+        "stereotype",
+        "dehumanizing",
+        "slur",
+        "abusive_language",
     }
 )
 """Rules whose words also occur in quotes, counter-speech and code: they count as far as a
@@ -168,7 +173,9 @@ def _margin_confidence(probability: float) -> float:
     return 0.5 + 0.45 * abs(2.0 * probability - 1.0)
 
 
-def compose(probs: dict[str, float], rules: Rules, *, words: int = _FULL_EVIDENCE_WORDS) -> dict[str, Risk]:
+def compose(
+    probs: dict[str, float], rules: Rules, *, words: int = _FULL_EVIDENCE_WORDS
+) -> dict[str, Risk]:
     """Combine head probabilities and rule findings into a risk per dimension.
 
     ``words`` is the text's length in words: the learned part of the severe spill grows
@@ -385,7 +392,9 @@ class LearnedEvaluator:
                     if drivers:
                         description += " (driven by " + ", ".join(f"“{w}”" for w in drivers) + ")"
                 for dimension in KINDS[kind]:
-                    issues.append(Issue(dimension, description, kind, Span(start, end), probability))
+                    issues.append(
+                        Issue(dimension, description, kind, Span(start, end), probability)
+                    )
         return issues
 
 
@@ -414,8 +423,11 @@ def blame(
     for owner in np.argsort(-totals, kind="stable")[:limit].tolist():
         if totals[owner] <= 0 or totals[owner] < 0.5 * best:
             break
-        members = [i for i in np.flatnonzero(owners == owner).tolist()
-                   if not _is_identity(low[words[i][0] : words[i][1]])]
+        members = [
+            i
+            for i in np.flatnonzero(owners == owner).tolist()
+            if not _is_identity(low[words[i][0] : words[i][1]])
+        ]
         if not members:
             continue
         members.sort(key=lambda i: -float(contributions[i]))

@@ -113,9 +113,7 @@ def test_c_a_retry_after_beyond_the_deadline_fails_at_once(fake_llm, sleeps):
     assert fake_llm.hits == 1
 
 
-def test_d_two_500s_then_success_take_three_attempts_with_growing_jittered_gaps(
-    fake_llm, sleeps
-):
+def test_d_two_500s_then_success_take_three_attempts_with_growing_jittered_gaps(fake_llm, sleeps):
     fake_llm.statuses = [500, 500]
     with make_client(fake_llm.base_url, backoff_base=0.05) as llm:
         completion = ask(llm)

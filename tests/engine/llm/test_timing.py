@@ -151,7 +151,9 @@ def test_t29_a_deep_loop_takes_its_critical_path(fake_llm, patient):
     fake_llm.rewrite = lambda text: f"{text} Version {next(versions)}."
     request = parse_regenerate_request({"content": SEED, "mode": "deep", "max_regenerations": 2})
     wall, loop = timed(
-        lambda: run_loop(request, evaluator=LLMEvaluator(patient), regenerator=LLMRegenerator(patient))
+        lambda: run_loop(
+            request, evaluator=LLMEvaluator(patient), regenerator=LLMRegenerator(patient)
+        )
     )
     assert len(loop.iterations) == 3
     assert wall <= 1.25 * (3 + 2) * latency  # 3 judge rounds and 2 rewrites in a row
