@@ -16,7 +16,6 @@ from django.utils.html import format_html
 
 from billing import keys, ledger
 from billing.errors import HoldClosed
-from billing.forms import CreditChangeForm
 from billing.models import (
     Account,
     APIKey,
@@ -27,6 +26,7 @@ from billing.models import (
     Plan,
     Project,
 )
+from billing.pages.forms import CreditChangeForm
 
 
 @admin.register(Plan)

@@ -6,4 +6,4 @@ class BillingConfig(AppConfig):
     verbose_name = "Accounts, keys and credits"
 
     def ready(self) -> None:
-        from billing import schema  # noqa: F401  (registers the OpenAPI auth extension)
+        from billing.api import schema  # noqa: F401  (registers the OpenAPI auth extension)

@@ -17,12 +17,14 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, reverse
+from django_htmx.middleware import HtmxDetails
 
 from billing.models import Account, Membership
 
 ADMIN, REVIEWER, VIEWER = Membership.Role.ADMIN, Membership.Role.REVIEWER, Membership.Role.VIEWER
 ANY_ROLE = (ADMIN, REVIEWER, VIEWER)
 SESSION_KEY = "railsite_account"
+View = Callable[..., HttpResponse]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,17 @@ class Seat:
     @property
     def is_admin(self) -> bool:
         return self.role == ADMIN
+
+
+class DashboardRequest(HttpRequest):
+    """A dashboard request as the views see it (for the type checker; never built).
+
+    ``htmx`` is set by django-htmx's middleware on every request; ``seat`` by
+    ``member_required`` before the view runs.
+    """
+
+    htmx: HtmxDetails
+    seat: Seat
 
 
 NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -81,27 +94,25 @@ def _remember(request: HttpRequest, slug: str) -> None:
         request.session[SESSION_KEY] = slug
 
 
-def member_required(
-    *roles: str,
-) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+def member_required(*roles: str) -> Callable[[View], View]:
     """Let in members of the current account whose role is one of ``roles``; 403 others."""
     allowed = roles or ANY_ROLE
 
-    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorate(view: View) -> View:
         @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: DashboardRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
-                if getattr(request, "htmx", False):
+                if request.htmx:
                     # an expired session must not render the log-in page inside a panel:
                     # htmx sends the whole window to the log-in, back to the page after
-                    here = request.htmx.current_url_abs_path or request.get_full_path()  # type: ignore[attr-defined]
+                    here = request.htmx.current_url_abs_path or request.get_full_path()
                     login = redirect_to_login(here)["Location"]
                     return HttpResponse(status=204, headers={"HX-Redirect": login})
                 return redirect_to_login(request.get_full_path())
             seat = seat_for(request)
             if seat is None or seat.role not in allowed:
                 raise PermissionDenied("Your role in this account does not allow this page.")
-            request.seat = seat  # type: ignore[attr-defined]
+            request.seat = seat
             return view(request, *args, **kwargs)
 
         return wrapper

@@ -9,7 +9,7 @@ from railsite import pages
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("", include("billing.urls")),
+    path("", include("billing.api.urls")),
     path("", include("regen.api.urls")),
     # the dashboard
     path("", pages.home, name="home"),
@@ -38,9 +38,8 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("staff/accounts/", pages.staff_accounts, name="staff-accounts"),
-    path("", include("regen.urls")),
-    path("", include("regen.urls_reviews")),
-    path("", include("billing.urls_pages")),
+    path("", include("regen.pages.urls")),
+    path("", include("billing.pages.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

@@ -8,8 +8,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from billing.api.serializers import ErrorSerializer
 from billing.authentication import APIKeyMixin
-from billing.serializers import ErrorSerializer
 from regen import evalguard
 from regen.api.serializers import responses
 from regen.api.views import caller_of

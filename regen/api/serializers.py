@@ -15,7 +15,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 
-from billing.serializers import ErrorSerializer
+from billing.api.serializers import ErrorSerializer
 from regen.agent import CHECKS as AGENT_CHECKS
 from regen.engine.dimensions import DIMENSIONS
 from regen.engine.requests import (

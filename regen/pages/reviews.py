@@ -13,13 +13,14 @@ from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
-from django.views.decorators.vary import vary_on_headers
 
-from billing.dashboard import ADMIN, REVIEWER, member_required
+from billing.dashboard import ADMIN, REVIEWER, DashboardRequest, member_required
 from railsite.errors import RequestValidationError
+from railsite.forms import ServiceErrorsMixin
+from railsite.rendering import render_page, wants_partial
 from regen import charts, reviews
 from regen.diff import highlight, issue_spans, word_diff
 from regen.engine.dimensions import DIMENSION_INFO, DIMENSIONS
@@ -87,7 +88,7 @@ class QueueFilters(forms.Form):
         }
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(ServiceErrorsMixin, forms.Form):
     """The decision's shape; ``reviews.decide`` enforces the rules (reason, rewrite length)."""
 
     decision = forms.ChoiceField(choices=[(d, d.title()) for d in reviews.DECISIONS])
@@ -108,14 +109,6 @@ class DecisionForm(forms.Form):
     with_duplicates = forms.BooleanField(
         required=False, label="Apply this decision to the identical pending items too"
     )
-
-    def add_service_error(self, error: RequestValidationError) -> None:
-        details = error.extra.get("details") or {}
-        for field, problems in details.items():
-            for problem in problems:
-                self.add_error(field if field in self.fields else None, problem)
-        if not details:
-            self.add_error(None, error.message)
 
 
 def dimension_rows(item: ReviewItem) -> list[dict[str, Any]]:
@@ -197,19 +190,15 @@ def _figure(item: ReviewItem) -> dict[str, Any]:
     return charts.failing_bars(scores, item.failing_dimensions or ())
 
 
-def _item(request: HttpRequest, item_id: Any) -> ReviewItem:
+def _item(request: DashboardRequest, item_id: Any) -> ReviewItem:
     try:
-        return reviews.get_item_for(request.seat.account, item_id)  # type: ignore[attr-defined]
+        return reviews.get_item_for(request.seat.account, item_id)
     except reviews.ReviewNotFound as error:
         raise Http404(error.message) from error
 
 
-def _wants_partial(request: HttpRequest) -> bool:
-    return bool(request.htmx) and not request.htmx.history_restore_request  # type: ignore[attr-defined]
-
-
 def _panel(
-    request: HttpRequest,
+    request: DashboardRequest,
     item: ReviewItem,
     *,
     form: DecisionForm | None = None,
@@ -224,7 +213,7 @@ def _panel(
     """
     if form is None:
         form = DecisionForm(initial={"content": item.content})
-    following = reviews.next_pending(request.seat.account, after=item, user=request.user)  # type: ignore[attr-defined]
+    following = reviews.next_pending(request.seat.account, after=item, user=request.user)
     context = {
         "item": item,
         "form": form,
@@ -239,8 +228,8 @@ def _panel(
         if item.state == ReviewItem.State.PENDING
         else 0,
     }
-    if _wants_partial(request):
-        return render(request, f"{DETAIL}#panel", context)  # htmx swaps 2xx answers only
+    if wants_partial(request):  # htmx swaps 2xx answers only
+        return render_page(request, DETAIL, context, partial="panel")
     original = item.run.original_content if item.run_id else ""
     context.update(
         highlighted=highlight(item.content, issue_spans(item.evaluation)),
@@ -250,20 +239,19 @@ def _panel(
         diff=word_diff(original, item.content) if original and original != item.content else "",
         flagged=flagged_passages(item),
     )
-    return render(request, DETAIL, context, status=status)
+    return render_page(request, DETAIL, context, status=status)
 
 
 @member_required()
-@vary_on_headers("HX-Request")
-def review_queue(request: HttpRequest) -> HttpResponse:
+def review_queue(request: DashboardRequest) -> HttpResponse:
     """List the account's pending review items (urgent and oldest first), filtered and paginated."""
-    filters = QueueFilters(request.GET, account=request.seat.account)  # type: ignore[attr-defined]
-    items = reviews.queue_for(request.seat.account, **filters.chosen(request.user))  # type: ignore[attr-defined]
+    filters = QueueFilters(request.GET, account=request.seat.account)
+    items = reviews.queue_for(request.seat.account, **filters.chosen(request.user))
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
     keys = {item.content_key for item in page}
     counts = dict(
         ReviewItem.objects.filter(
-            account=request.seat.account,  # type: ignore[attr-defined]
+            account=request.seat.account,
             state=ReviewItem.State.PENDING,
             content_key__in=keys,
         )
@@ -276,8 +264,8 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     context = {"filters": filters, "page": page, "query": query.urlencode()}
-    if not _wants_partial(request):
-        rows = reviews.agreement(request.seat.account)  # type: ignore[attr-defined]
+    if not wants_partial(request):
+        rows = reviews.agreement(request.seat.account)
         decided = max((row["decided"] for row in rows.values()), default=0)
         context.update(
             agreement=[
@@ -285,18 +273,18 @@ def review_queue(request: HttpRequest) -> HttpResponse:
             ],
             agreement_figure=charts.agreement_bars(rows) if decided else None,
         )
-    return render(request, f"{QUEUE}#queue" if _wants_partial(request) else QUEUE, context)
+    return render_page(request, QUEUE, context, partial="queue")
 
 
 @member_required()
-def review_detail(request: HttpRequest, item_id: Any) -> HttpResponse:
+def review_detail(request: DashboardRequest, item_id: Any) -> HttpResponse:
     """Show an item: highlighted content, dimension chart, issues, and its decision panel."""
     return _panel(request, _item(request, item_id))
 
 
 @member_required(ADMIN, REVIEWER)
 @require_POST
-def review_decide(request: HttpRequest, item_id: Any) -> HttpResponse:
+def review_decide(request: DashboardRequest, item_id: Any) -> HttpResponse:
     """Approve, reject or rewrite the item through ``reviews.decide``."""
     item = _item(request, item_id)
     form = DecisionForm(request.POST)
@@ -336,7 +324,7 @@ def review_decide(request: HttpRequest, item_id: Any) -> HttpResponse:
 
 @member_required(ADMIN, REVIEWER)
 @require_POST
-def review_assign(request: HttpRequest, item_id: Any) -> HttpResponse:
+def review_assign(request: DashboardRequest, item_id: Any) -> HttpResponse:
     """Assign the item to the current member, or unassign it."""
     item = _item(request, item_id)
     assignee = request.user if request.POST.get("assignee") == "me" else None
@@ -347,8 +335,8 @@ def review_assign(request: HttpRequest, item_id: Any) -> HttpResponse:
     return _done(request, item, "Assigned to you." if assignee else "Unassigned.")
 
 
-def _done(request: HttpRequest, item: ReviewItem, message: str) -> HttpResponse:
-    if _wants_partial(request):
+def _done(request: DashboardRequest, item: ReviewItem, message: str) -> HttpResponse:
+    if wants_partial(request):
         return _panel(request, item, notice=message)
     messages.success(request, message)
     return redirect("review-detail", item_id=item.id)
@@ -356,9 +344,9 @@ def _done(request: HttpRequest, item: ReviewItem, message: str) -> HttpResponse:
 
 @member_required(ADMIN, REVIEWER)
 @require_POST
-def review_start(request: HttpRequest) -> HttpResponse:
+def review_start(request: DashboardRequest) -> HttpResponse:
     """Work mode: take the next pending item nobody holds and lock it to the reviewer."""
-    item = reviews.start_reviewing(request.seat.account, request.user)  # type: ignore[attr-defined]
+    item = reviews.start_reviewing(request.seat.account, request.user)
     if item is None:
         messages.info(request, "Nothing is waiting for review.")
         return redirect("review-queue")

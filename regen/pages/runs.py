@@ -12,18 +12,19 @@ from urllib.parse import urlsplit
 from django.core.paginator import Paginator
 from django.db.models import Avg, Count, FloatField, Q, QuerySet, Sum
 from django.db.models.functions import Cast, Left, NullIf, TruncDate
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
 from django_htmx.http import HttpResponseClientRefresh
 
-from billing.dashboard import member_required
+from billing.dashboard import DashboardRequest, member_required
 from billing.models import Account
+from railsite.rendering import render_page, wants_partial
 from regen import charts
 from regen.diff import highlight, issue_spans, word_diff
 from regen.engine.dimensions import DIMENSION_INFO
 from regen.engine.thresholds import Thresholds
-from regen.forms import RunFilterForm
 from regen.models import Iteration, Run
+from regen.pages.forms import RunFilterForm
 
 PAGE_SIZE = 50
 LIST_FIELDS = (
@@ -110,16 +111,18 @@ def detail_context(run: Run) -> dict[str, Any]:
 
 
 @member_required()
-def run_detail(request: HttpRequest, run_id: Any) -> HttpResponse:
+def run_detail(request: DashboardRequest, run_id: Any) -> HttpResponse:
     """Show one run; while it runs, its progress partial (polled by htmx) instead."""
-    run = get_run_for(request.seat.account, run_id)  # type: ignore[attr-defined]
-    if request.htmx:  # type: ignore[attr-defined]
-        here = urlsplit(request.htmx.current_url_abs_path or "").path  # type: ignore[attr-defined]
+    run = get_run_for(request.seat.account, run_id)
+    if wants_partial(request):
+        here = urlsplit(request.htmx.current_url_abs_path or "").path
         if run.is_final and here == request.path:  # the detail page itself: reload it whole
             return HttpResponseClientRefresh()
-        return render(request, "regen/run_detail.html#progress", progress_context(run))
+        return render_page(
+            request, "regen/run_detail.html", progress_context(run), partial="progress"
+        )
     context = detail_context(run) if run.is_final else progress_context(run)
-    return render(request, "regen/run_detail.html", context)
+    return render_page(request, "regen/run_detail.html", context)
 
 
 def list_rows(runs: QuerySet[Run]) -> QuerySet[Run]:
@@ -152,9 +155,9 @@ def daily_stats(runs: QuerySet[Run]) -> list[dict[str, Any]]:
 
 
 @member_required()
-def run_list(request: HttpRequest) -> HttpResponse:
+def run_list(request: DashboardRequest) -> HttpResponse:
     """List the account's runs, filtered and paginated, with charts per day."""
-    account = request.seat.account  # type: ignore[attr-defined]
+    account = request.seat.account
     filters = RunFilterForm(request.GET or None, account=account)
     runs = filters.filter(Run.objects.of_account(account))
     page = Paginator(list_rows(runs), PAGE_SIZE).get_page(request.GET.get("page"))
@@ -166,6 +169,6 @@ def run_list(request: HttpRequest) -> HttpResponse:
         "iterations": charts.per_day(stats, "iterations", title="Mean iterations per day"),
         "credits": charts.per_day(stats, "credits", title="Credits per day"),
     }
-    return render(
+    return render_page(
         request, "regen/runs.html", {"filters": filters, "page": page, "figures": figures}
     )

@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from billing.models import Account
 from billing.plans import get_plan
-from regen.forms import PlaygroundForm
 from regen.models import Run
+from regen.pages.forms import PlaygroundForm
 from tests.pages.conftest import HEALTHCARE, XSS
 
 pytestmark = pytest.mark.django_db

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from billing import api
+from billing.api import views as api
 
 urlpatterns = [
     path("verify", api.VerifyView.as_view(), name="api-verify"),

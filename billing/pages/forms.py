@@ -7,7 +7,6 @@ API would answer with.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +18,7 @@ from billing.accounts import POLICY_FIELDS, policy_probe
 from billing.errors import InsufficientCredits, InvalidAmount
 from billing.models import MODES, Account, LedgerEntry, Project
 from railsite.errors import ServiceError
+from railsite.forms import ServiceErrorsMixin
 from regen.engine.dimensions import DIMENSION_INFO, DIMENSIONS
 from regen.engine.requests import (
     MAX_REGENERATIONS,
@@ -27,22 +27,6 @@ from regen.engine.requests import (
 )
 from regen.engine.thresholds import TRADEOFF_MODES, Thresholds
 from regen.engine.types import DOMAINS
-
-
-class ServiceErrorsMixin:
-    """Put a domain error's messages beside the fields they name."""
-
-    field_aliases: Mapping[str, str] = {}
-
-    def add_service_error(self, exc: ServiceError, *, default: str | None = None) -> None:
-        form: Any = self
-        details = exc.extra.get("details") if isinstance(exc.extra, dict) else None
-        if not details:
-            form.add_error(default, exc.message)
-            return
-        for key, messages in details.items():
-            name = self.field_aliases.get(key, key)
-            form.add_error(name if name in form.fields else default, messages)
 
 
 class KeyForm(ServiceErrorsMixin, forms.Form):

@@ -1,10 +1,13 @@
-"""Dashboard pages of the review queue (included from ``railsite/urls.py``)."""
+"""Dashboard pages of the regen app: playground, runs and the review queue."""
 
 from django.urls import path
 
-from regen.pages import reviews
+from regen.pages import playground, reviews, runs
 
 urlpatterns = [
+    path("playground/", playground.playground, name="playground"),
+    path("runs/", runs.run_list, name="runs"),
+    path("runs/<uuid:run_id>/", runs.run_detail, name="run-detail"),
     path("review/", reviews.review_queue, name="review-queue"),
     path("review/start/", reviews.review_start, name="review-start"),
     path("review/<uuid:item_id>/", reviews.review_detail, name="review-detail"),

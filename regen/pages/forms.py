@@ -1,14 +1,13 @@
 """Dashboard forms of the regen app: they check shape only and build the API's JSON body.
 
 The rules (lengths, ranges, weights summing to 100, plan limits) live in
-``regen.service.prepare``; ``PlaygroundForm.add_service_errors`` puts its field-named
+``regen.service.prepare``; ``PlaygroundForm.add_service_error`` puts its field-named
 ``details`` beside the matching inputs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from typing import Any
 
 from django import forms
@@ -18,6 +17,7 @@ from django.forms.boundfield import BoundField
 from django.utils import timezone
 
 from billing.models import Account, APIKey, Project
+from railsite.forms import ServiceErrorsMixin
 from regen.engine.dimensions import DIMENSION_INFO, DIMENSIONS
 from regen.engine.thresholds import TRADEOFF_MODES
 from regen.engine.types import DOMAINS
@@ -62,7 +62,7 @@ def regenerator_choices() -> list[tuple[str, str]]:
     return choices
 
 
-class PlaygroundForm(forms.Form):
+class PlaygroundForm(ServiceErrorsMixin, forms.Form):
     """A safe-regenerate request, field by field, as a reviewer fills it in."""
 
     project = forms.ModelChoiceField(queryset=Project.objects.none(), empty_label=None)
@@ -154,26 +154,17 @@ class PlaygroundForm(forms.Form):
             if self.cleaned_data.get(f"{prefix}_{dim}") is not None
         }
 
-    def add_service_errors(self, message: str, details: Mapping[str, list[str]] | None) -> None:
-        """Show a RequestValidationError's ``details`` beside the fields they name."""
-        if not details:
-            self.add_error(None, message)
-            return
-        for name, messages in details.items():
-            field = self._field_for(name)
-            for text in messages:
-                if field:
-                    self.add_error(field, text)
-                elif name in _DIMENSION_GROUPS:
-                    self.group_errors.setdefault(_DIMENSION_GROUPS[name], []).append(text)
-                else:
-                    self.add_error(None, f"{name}: {text}")
+    def unplaced(self, key: str, text: str, default: str | None) -> None:
+        """A dimension group's error goes above its inputs; others on the form, named."""
+        if key in _DIMENSION_GROUPS:
+            self.group_errors.setdefault(_DIMENSION_GROUPS[key], []).append(text)
+        else:
+            self.add_error(default, f"{key}: {text}")
 
-    @staticmethod
-    def _field_for(name: str) -> str | None:
-        if name in _FIELD_FOR_DETAIL:
-            return _FIELD_FOR_DETAIL[name]
-        group, _, dim = name.rpartition(".")
+    def field_for(self, key: str) -> str | None:
+        if key in _FIELD_FOR_DETAIL:
+            return _FIELD_FOR_DETAIL[key]
+        group, _, dim = key.rpartition(".")
         if group in _DIMENSION_GROUPS and dim in DIMENSIONS:
             return f"{_DIMENSION_GROUPS[group]}_{dim}"
         return None

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from billing import members
-from billing.dashboard import ADMIN, member_required
+from billing.dashboard import ADMIN, DashboardRequest, member_required
 from billing.models import Membership
 from railsite.errors import RequestValidationError, ServiceError
 
@@ -25,9 +25,9 @@ class InviteForm(forms.Form):
 
 @require_http_methods(["GET", "POST"])
 @member_required(ADMIN)
-def members_page(request: HttpRequest) -> HttpResponse:
+def members_page(request: DashboardRequest) -> HttpResponse:
     """List the account's members; invite, change a role, or remove (POST ``action``)."""
-    account = request.seat.account  # type: ignore[attr-defined]
+    account = request.seat.account
     form = InviteForm()
     if request.method == "POST":
         action = request.POST.get("action")

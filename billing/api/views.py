@@ -11,14 +11,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing import ledger
-from billing.authentication import APIKeyMixin
-from billing.models import LedgerEntry
-from billing.serializers import (
+from billing.api.serializers import (
     CreditsSerializer,
     ErrorSerializer,
     LedgerEntrySerializer,
     VerifySerializer,
 )
+from billing.authentication import APIKeyMixin
+from billing.models import LedgerEntry
 from railsite.params import read_filters
 from regen.idempotency import idempotent
 

@@ -1,0 +1,1 @@
+"""The billing REST API: key verification, credit balance and ledger."""

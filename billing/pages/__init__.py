@@ -1,0 +1,1 @@
+"""Dashboard pages of the billing app: API keys, credits, projects and members."""

@@ -1,0 +1,14 @@
+"""Dashboard pages of the billing app: API keys, credits, projects and members."""
+
+from django.urls import path
+
+from billing.pages import credits, keys, members, projects
+
+urlpatterns = [
+    path("keys/", keys.keys_page, name="keys"),
+    path("keys/<int:pk>/revoke/", keys.key_revoke, name="key-revoke"),
+    path("credits/", credits.credits_page, name="credits"),
+    path("projects/", projects.projects_page, name="projects"),
+    path("projects/<int:pk>/", projects.project_edit, name="project-edit"),
+    path("members/", members.members_page, name="members"),
+]
