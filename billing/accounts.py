@@ -90,6 +90,20 @@ def policy_probe(**fields: Any) -> dict[str, Any]:
     return {"content": "x" * CONTENT_MIN, **{k: v for k, v in fields.items() if v is not None}}
 
 
+def stored_thresholds(project: Project) -> Thresholds:
+    """Read the project's thresholds: the one reader of the stored policy.
+
+    ``update_policy`` (the only writer: the policy page, the admin's link to it, the
+    API) stores them normalised; a row written before it existed is read in any shape
+    the API accepts, and one that no longer parses reads as the defaults.
+    """
+    raw = project.thresholds if isinstance(project.thresholds, dict) else {}
+    try:
+        return parse_regenerate_request(policy_probe(thresholds=raw or None)).thresholds
+    except RequestInvalid:
+        return Thresholds()
+
+
 def update_policy(
     *,
     project: Project,

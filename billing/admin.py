@@ -15,6 +15,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from billing import keys, ledger
+from billing.accounts import POLICY_FIELDS
 from billing.errors import HoldClosed
 from billing.models import (
     Account,
@@ -96,6 +97,18 @@ class ProjectAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug", "account__name", "account__slug"]
     list_select_related = ["account"]
     autocomplete_fields = ["account"]
+    # The policy has one writer, billing.accounts.update_policy (the API's rules for
+    # thresholds and weights, the SSRF guard for the webhook): the admin shows it and
+    # links to the project's policy page instead of editing the JSON here.
+    readonly_fields = ["policy_link", "thresholds", "weights", *POLICY_FIELDS]
+    exclude = ["webhook_secret"]  # its account's admins see it on the policy page
+
+    @admin.display(description="Policy")
+    def policy_link(self, obj: Project) -> str:
+        if obj.pk is None:
+            return "Save the project, then edit its policy on the project's policy page."
+        url = f"{reverse('project-edit', args=[obj.pk])}?account={obj.account.slug}"
+        return format_html('<a href="{}">Edit the policy on the project\'s page</a>', url)
 
 
 class RevokedFilter(admin.SimpleListFilter):
@@ -159,7 +172,7 @@ class CreditAccountAdmin(admin.ModelAdmin):
     list_filter = ["account__plan"]
     list_select_related = ["account"]
     fields = ["account", "balance", "held", "updated_at", "change_link"]
-    readonly_fields = fields
+    readonly_fields = ["account", "balance", "held", "updated_at", "change_link"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

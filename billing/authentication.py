@@ -5,17 +5,21 @@ and ``X-RateLimit-*`` headers on every answer) by listing ``APIKeyMixin`` first:
 
     class EvalView(APIKeyMixin, APIView): ...
 
-``request.auth`` is then the ``APIKey`` and ``request.user`` a ``KeyPrincipal``.
+``request.auth`` is then the ``APIKey`` (``api_key_of(request)``, typed) and
+``request.user`` a ``KeyPrincipal``.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.throttling import BaseThrottle
 
 from billing.errors import AuthenticationFailed
 from billing.keys import touch_last_used, verify_key
@@ -100,13 +104,18 @@ class HasAPIKey(BasePermission):
 class APIKeyMixin:
     """For API views: key authentication, rate limits, and their headers on every answer."""
 
-    authentication_classes = [APIKeyAuthentication]
-    permission_classes = [HasAPIKey]
-    throttle_classes = [APIKeyRateThrottle]
+    authentication_classes: Sequence[type[BaseAuthentication]] = [APIKeyAuthentication]
+    permission_classes: Sequence[Any] = [HasAPIKey]  # DRF also takes composed permissions
+    throttle_classes: Sequence[type[BaseThrottle]] = [APIKeyRateThrottle]
 
     def finalize_response(self, request: Any, response: Any, *args: Any, **kwargs: Any) -> Any:
         response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
         return add_rate_limit_headers(response, request)
+
+
+def api_key_of(request: Request) -> APIKey:
+    """Return the request's key: only a key-authenticated request gets past ``HasAPIKey``."""
+    return cast(APIKey, request.auth)
 
 
 def _prefix_of(token: str) -> str:

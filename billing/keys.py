@@ -105,7 +105,7 @@ def _checksum(prefix: str, secret: str) -> str:
 
 # The key, its project, account and plan in one indexed query. Written out once, in SQL,
 # because compiling the ORM's select_related costs twice the query itself on every request.
-_CHAIN = (APIKey, Project, Account, Plan)
+_CHAIN: tuple[Any, ...] = (APIKey, Project, Account, Plan)
 
 
 @functools.cache
@@ -140,15 +140,34 @@ def _convert(field: Any, alias: str) -> Any:
     return convert
 
 
+def _cursor() -> Any:
+    """A cursor for the lookup: on PostgreSQL one that binds on the server, so the
+    connection prepares the statement once (``prepare_threshold``, settings) and then
+    skips its planning; Django's own cursors bind on the client and never prepare."""
+    if (
+        connection.vendor != "postgresql"
+        or connection.settings_dict["OPTIONS"].get("prepare_threshold") is None
+    ):
+        return connection.cursor()
+    import psycopg
+
+    connection.ensure_connection()
+    cursor: Any = psycopg.Cursor(connection.connection)  # the stubs want a wrapper here
+    if connection.queries_logged:  # DEBUG, or a test capturing queries
+        return connection.make_debug_cursor(cursor)
+    return connection.make_cursor(cursor)
+
+
 def _fetch(prefix: str) -> APIKey | None:
     """Return the key with this prefix, its project, account and plan loaded, or None."""
     sql, converters = _lookup(connection.vendor)
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         cursor.execute(sql, [prefix])
         row = cursor.fetchone()
     if row is None:
         return None
-    objects, start = [], 0
+    objects: list[Any] = []
+    start = 0
     for model, fields in zip(_CHAIN, converters, strict=True):
         values = [
             convert(value, column)

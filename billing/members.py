@@ -91,7 +91,7 @@ def invite(
     users = get_user_model()
     user = users.objects.filter(email__iexact=email).first()
     created = user is None
-    if created:
+    if user is None:
         user = users.objects.create_user(username=email, email=email)
         user.set_unusable_password()
         user.save(update_fields=["password"])

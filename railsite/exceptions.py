@@ -78,8 +78,9 @@ def handle_api_exception(exc: Exception, context: dict[str, Any]) -> Response | 
         if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
             headers["WWW-Authenticate"] = "Bearer"
             exc.status_code = status.HTTP_401_UNAUTHORIZED
-        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-            headers["Retry-After"] = str(max(1, int(exc.wait)))
+        wait = getattr(exc, "wait", None)  # a Throttled exception's seconds to wait
+        if isinstance(exc, exceptions.Throttled) and wait is not None:
+            headers["Retry-After"] = str(max(1, int(wait)))
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         return _response({"error": str(detail), "code": code}, exc.status_code, headers)
     if isinstance(exc, DataError):

@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from regen.models import Iteration, ReviewItem, Run
 
@@ -20,7 +23,7 @@ class IterationInline(admin.TabularInline):
     readonly_fields = fields
     show_change_link = False
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -43,10 +46,10 @@ class RunAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     inlines = [IterationInline]
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [f.name for f in Run._meta.fields]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
 
@@ -66,8 +69,8 @@ class ReviewItemAdmin(admin.ModelAdmin):
     search_fields = ("id", "content")
     list_select_related = ("account", "project", "assigned_to")
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [f.name for f in ReviewItem._meta.fields]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -265,7 +265,7 @@ def safe_regenerate(*, caller: Caller, data: Any) -> dict[str, Any]:
         keep_history=parsed.record_history,
         priced=priced,
     )
-    return run.response
+    return run.answer
 
 
 def gate_score(evaluation: Evaluation, dimensions: tuple[str, ...]) -> float:

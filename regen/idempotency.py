@@ -26,6 +26,7 @@ from django.utils import timezone
 from rest_framework.exceptions import APIException
 from rest_framework.renderers import JSONRenderer
 
+from billing.authentication import api_key_of
 from railsite.errors import RequestValidationError, ServiceError
 from railsite.exceptions import handle_api_exception
 from regen.models import IdempotencyRecord
@@ -50,9 +51,10 @@ def _claim(account: Any, key: str, path: str, body_hash: str) -> tuple[Idempoten
                 )
             return record, True
         except IntegrityError:
-            record = IdempotencyRecord.objects.filter(account=account, key=key).first()
-            if record is None:
+            found = IdempotencyRecord.objects.filter(account=account, key=key).first()
+            if found is None:
                 continue  # expired and deleted meanwhile
+            record = found
             now = timezone.now()
             if record.created_at < now - LIFETIME:
                 IdempotencyRecord.objects.filter(pk=record.pk).delete()
@@ -121,7 +123,7 @@ def respond(request: Any, run: Callable[[], Any]) -> Any:
         message = f"{HEADER} must be 1 to {MAX_KEY_LENGTH} characters."
         raise RequestValidationError(message, details={HEADER: [message]})
     body_hash = hashlib.sha256(request.body).hexdigest()
-    account = request.auth.project.account
+    account = api_key_of(request).project.account
     record, created = _claim(account, key, request.path, body_hash)
     if not created:
         if record.body_hash != body_hash or record.path != request.path:

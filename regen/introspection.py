@@ -4,27 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from billing.accounts import stored_thresholds
 from billing.models import Plan, Project
 from regen.engine.dimensions import DIMENSION_INFO, DIMENSIONS, SCORE_BANDS
-from regen.engine.thresholds import Thresholds
-
-
-def _thresholds(project: Project) -> Thresholds:
-    raw = project.thresholds if isinstance(project.thresholds, dict) else {}
-    try:
-        return (
-            Thresholds.from_dict(raw)
-            if "dimensions" in raw or "overall" in raw
-            else Thresholds(dimensions={k: float(v) for k, v in raw.items()})
-        )
-    except (TypeError, ValueError, AttributeError):
-        return Thresholds()
 
 
 def config(project: Project) -> dict[str, Any]:
     """Describe the key's project and policy as the SDK's ``ApplicationConfig`` reads it."""
     account = project.account
-    thresholds = _thresholds(project)
+    thresholds = stored_thresholds(project)
     enforcing = project.enforcing and project.enforcement != Project.Enforcement.LOG_ONLY
     return {
         "application": {
@@ -76,7 +64,7 @@ def capabilities(plan: Plan) -> dict[str, Any]:
 
 def dimensions(project: Project) -> dict[str, Any]:
     """List the dimensions with the project's weights and thresholds, and the score bands."""
-    thresholds = _thresholds(project)
+    thresholds = stored_thresholds(project)
     weights = project.weights or {}
     equal = round(100.0 / len(DIMENSIONS), 2)
     return {

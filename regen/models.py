@@ -131,6 +131,20 @@ class Run(models.Model):
         return str(self.id)
 
     @property
+    def answer(self) -> dict[str, Any]:
+        """The body the caller got: every run that answered has one."""
+        if self.response is None:
+            raise ValueError(f"Run {self.id} has not answered yet.")
+        return self.response
+
+    @property
+    def session_state(self) -> dict[str, Any]:
+        """An external session's loop state: every session has one."""
+        if self.loop_state is None:
+            raise ValueError(f"Run {self.id} is not an external session.")
+        return self.loop_state
+
+    @property
     def is_final(self) -> bool:
         return self.status in self.FINAL_STATUSES
 

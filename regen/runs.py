@@ -157,14 +157,9 @@ def _claim(run_id: Any) -> Run | None:
     )
     if not claimed:
         current = Run.objects.filter(id=run_id).values("status", "lease_expires_at").first()
-        alive = (
-            current is not None
-            and current["status"] == Run.Status.RUNNING
-            and current["lease_expires_at"] is not None
-            and current["lease_expires_at"] >= now
-        )
-        if alive:
-            raise LeaseHeld((current["lease_expires_at"] - now).total_seconds() + 1)
+        expires = current["lease_expires_at"] if current else None
+        if current and current["status"] == Run.Status.RUNNING and expires and expires >= now:
+            raise LeaseHeld((expires - now).total_seconds() + 1)
         return None
     run = Run.objects.select_related("hold", "account").get(id=run_id)
     run.iterations.all().delete()  # a re-delivered run starts again from iteration 0
@@ -466,6 +461,8 @@ def save_step(
 
 def undo_step(run: Run, error: Exception, *, memo: str) -> None:
     """Give back a failed session step's hold: it waits again, or fails if nothing was scored."""
+    if run.hold is None:
+        raise ValueError(f"Session {run.id} holds no credits to give back.")
     with transaction.atomic():
         ledger.release(hold=run.hold, memo=memo)
         status = Run.Status.AWAITING_REGENERATION if run.iterations_done else Run.Status.FAILED

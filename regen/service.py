@@ -100,7 +100,7 @@ def do_safe_regenerate(caller: Caller, checked: Checked) -> Outcome:
         return Outcome(200, dry_run(caller, estimate))
     if checked.delivery == "external":
         run = sessions.start_session(caller=caller, request=request)
-        return Outcome(200, run.response, run)
+        return Outcome(200, run.answer, run)
     if checked.delivery == "async":
         run = runs.submit_async(caller=caller, request=request, priced=estimate)
         run.refresh_from_db()  # an eager worker may have finished it already
@@ -108,7 +108,7 @@ def do_safe_regenerate(caller: Caller, checked: Checked) -> Outcome:
     run = runs.run_safe_regenerate(
         caller=caller, request=request, priced=estimate, original=checked.original
     )
-    return Outcome(200, run.response, run)
+    return Outcome(200, run.answer, run)
 
 
 def safe_regenerate(*, caller: Caller, data: Mapping[str, Any]) -> Outcome:

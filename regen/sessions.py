@@ -79,8 +79,8 @@ def continue_session(*, caller: Caller, session_id: str, content: Any) -> Run:
         raise SessionExpired()
     if not runs.claim_step(run):
         raise SessionBusy()
-    loop = Loop.from_state(run.loop_state, prices=_prices())
-    prompt = ImprovementPrompt.from_dict(run.loop_state["pending_prompt"])
+    loop = Loop.from_state(run.session_state, prices=_prices())
+    prompt = ImprovementPrompt.from_dict(run.session_state["pending_prompt"])
     same_as = loop.scored_as(content)
     if same_as is not None:
         return _stop_at_repeat(run, loop, same_as)
@@ -124,7 +124,7 @@ def _stop_at_repeat(run: Run, loop: Loop, same_as: int) -> Run:
 def _final(run: Run) -> Run:
     """Answer with a session's stored result; critical content is the 422 every time."""
     if run.status == Run.Status.CRITICAL:
-        raise CriticalContent(run.response)
+        raise CriticalContent(run.answer)
     return run
 
 
@@ -174,6 +174,6 @@ def session_body(run: Run, loop: Loop) -> dict[str, Any]:
     result = body["result"]
     result["session_id"] = run.session_id
     if loop.status == "awaiting_regeneration":
-        result["rail_prompt"] = run.loop_state["pending_prompt"]
+        result["rail_prompt"] = run.session_state["pending_prompt"]
         result["expires_at"] = run.expires_at.isoformat() if run.expires_at else None
     return body

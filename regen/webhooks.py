@@ -56,9 +56,9 @@ def decision_payload(item: ReviewItem) -> dict[str, Any]:
         "event": EVENT,
         "review": item.decision_block(),
         "run_id": str(item.run_id) if item.run_id else None,
-        "project": item.project.slug if item.project_id else None,
-        "decided_by": item.decided_by.get_username() if item.decided_by_id else None,
-        "decided_by_key": f"rail_{item.decided_by_key.prefix}" if item.decided_by_key_id else None,
+        "project": item.project.slug if item.project else None,
+        "decided_by": item.decided_by.get_username() if item.decided_by else None,
+        "decided_by_key": f"rail_{item.decided_by_key.prefix}" if item.decided_by_key else None,
     }
 
 

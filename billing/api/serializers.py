@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from billing.models import LedgerEntry
 
 
-def _credits(**kwargs: object) -> serializers.DecimalField:
+def _credits(**kwargs: Any) -> serializers.DecimalField:
     return serializers.DecimalField(
         max_digits=14, decimal_places=2, coerce_to_string=False, **kwargs
     )

@@ -17,7 +17,7 @@ from billing.api.serializers import (
     LedgerEntrySerializer,
     VerifySerializer,
 )
-from billing.authentication import APIKeyMixin
+from billing.authentication import APIKeyMixin, api_key_of
 from billing.models import LedgerEntry
 from railsite.params import read_filters
 from regen.idempotency import idempotent
@@ -59,7 +59,7 @@ class VerifyView(APIKeyMixin, APIView):
 
     @idempotent
     def post(self, request: Request) -> Response:
-        key = request.auth
+        key = api_key_of(request)
         account = key.project.account
         data = {
             "valid": True,
@@ -77,7 +77,7 @@ class CreditsView(APIKeyMixin, APIView):
     """The credit balance of the key's account, and how much of it is held."""
 
     def get(self, request: Request) -> Response:
-        account = request.auth.project.account
+        account = api_key_of(request).project.account
         credits = account.credits
         data = {
             "balance": credits.balance,
@@ -101,7 +101,7 @@ class LedgerView(APIKeyMixin, APIView):
     """The ledger of the key's account, newest first, paginated."""
 
     def get(self, request: Request) -> Response:
-        entries = LedgerEntry.objects.filter(account_id=request.auth.project.account_id)
+        entries = LedgerEntry.objects.filter(account_id=api_key_of(request).project.account_id)
         allowed = {"kind": LedgerEntry.Kind.values, "reference": None}
         entries = entries.filter(**read_filters(request.query_params, allowed))
         paginator = LedgerPagination()

@@ -14,7 +14,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from billing import ledger
-from billing.accounts import POLICY_FIELDS, policy_probe
+from billing.accounts import POLICY_FIELDS, stored_thresholds
 from billing.errors import InsufficientCredits, InvalidAmount
 from billing.models import MODES, Account, LedgerEntry, Project
 from railsite.errors import ServiceError
@@ -22,10 +22,8 @@ from railsite.forms import ServiceErrorsMixin
 from regen.engine.dimensions import DIMENSION_INFO, DIMENSIONS
 from regen.engine.requests import (
     MAX_REGENERATIONS,
-    RequestInvalid,
-    parse_regenerate_request,
 )
-from regen.engine.thresholds import TRADEOFF_MODES, Thresholds
+from regen.engine.thresholds import TRADEOFF_MODES
 from regen.engine.types import DOMAINS
 
 
@@ -90,7 +88,7 @@ class CreditChangeForm(ServiceErrorsMixin, forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         amount = data.get("amount")
         if amount is None:
             return data
@@ -235,12 +233,3 @@ class PolicyForm(ServiceErrorsMixin, forms.Form):
         details = exc.extra.get("details") or {}
         self.weights_errors += details.pop("weights", [])
         super().add_service_error(exc, default=default)
-
-
-def stored_thresholds(project: Project) -> Thresholds:
-    """Read the project's thresholds in any shape the API accepts (defaults if unreadable)."""
-    raw = project.thresholds if isinstance(project.thresholds, dict) else {}
-    try:
-        return parse_regenerate_request(policy_probe(thresholds=raw or None)).thresholds
-    except RequestInvalid:
-        return Thresholds()

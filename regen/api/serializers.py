@@ -178,7 +178,8 @@ class _ScoredTextSerializer(serializers.Serializer):
     )
     dimensions = _dimensions_field()
     weights = WeightsField(required=False, allow_null=True)
-    context = _optional(serializers.CharField, max_length=CONTEXT_MAX, allow_blank=True)
+    # a contract field name; DRF's metaclass moves declared fields off the class
+    context = _optional(serializers.CharField, max_length=CONTEXT_MAX, allow_blank=True)  # type: ignore[assignment]
     domain = _optional(serializers.ChoiceField, choices=DOMAINS)
     usecase = _optional(serializers.ChoiceField, choices=USECASES)
     prompt = _optional(serializers.CharField, max_length=10_000, allow_blank=True)
@@ -272,10 +273,9 @@ NOT_BLANK = RegexValidator(r"\S", "Must not be blank.")
 by the schema and by validation alike."""
 
 
-def _not_blank(value: str) -> str:
+def _not_blank(value: str) -> None:
     if not value.strip():
         raise serializers.ValidationError("Must not be blank.")
-    return value
 
 
 class AgentInjectionRequestSerializer(serializers.Serializer):
@@ -296,7 +296,7 @@ class ToolResultSerializer(serializers.Serializer):
         validators=[NOT_BLANK],
         help_text="The tool's text output (give raw or data).",
     )
-    data = serializers.JSONField(
+    data = serializers.JSONField(  # type: ignore[assignment]  # a contract field name, as above
         required=False,
         allow_null=True,
         help_text="The tool's structured output (give raw or data).",
@@ -392,9 +392,9 @@ class ReviewItemSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
     def get_decided_by(self, item: ReviewItem) -> str | None:
-        if item.decided_by_id:
+        if item.decided_by is not None:
             return item.decided_by.get_username()
-        if item.decided_by_key_id:
+        if item.decided_by_key is not None:
             return f"key rail_{item.decided_by_key.prefix}"
         return None
 

@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from billing.authentication import APIKeyMixin
+from billing.authentication import APIKeyMixin, api_key_of
 from railsite.errors import RequestValidationError, ServiceUnavailable
 from railsite.params import read_filters
 from regen import agent, evals, introspection, reviews, service, sessions
@@ -33,7 +33,7 @@ RUN_FILTER_VALUES = {
 
 
 def caller_of(request: Request) -> Caller:
-    key = request.auth
+    key = api_key_of(request)
     return Caller(account=key.project.account, project=key.project, api_key=key)
 
 
@@ -146,25 +146,25 @@ class ContinueView(APIKeyMixin, APIView):
             session_id=data.validated_data["session_id"],
             content=data.validated_data["regenerated_content"],
         )
-        return shaped(request, run.response)
+        return shaped(request, run.answer)
 
 
 class ConfigView(APIKeyMixin, APIView):
     @extend_schema(responses=s.responses(200), tags=["introspection"])
     def get(self, request: Request) -> Response:
-        return Response(introspection.config(request.auth.project))
+        return Response(introspection.config(api_key_of(request).project))
 
 
 class CapabilitiesView(APIKeyMixin, APIView):
     @extend_schema(responses=s.responses(200), tags=["introspection"])
     def get(self, request: Request) -> Response:
-        return Response(introspection.capabilities(request.auth.project.account.plan))
+        return Response(introspection.capabilities(api_key_of(request).project.account.plan))
 
 
 class DimensionsView(APIKeyMixin, APIView):
     @extend_schema(responses=s.responses(200), tags=["introspection"])
     def get(self, request: Request) -> Response:
-        return Response(introspection.dimensions(request.auth.project))
+        return Response(introspection.dimensions(api_key_of(request).project))
 
 
 class Pages(PageNumberPagination):
@@ -202,7 +202,9 @@ class RunListView(APIKeyMixin, APIView):
         operation_id="runs_list",
     )
     def get(self, request: Request) -> Response:
-        runs = Run.objects.of_account(request.auth.project.account_id).order_by("-created_at")
+        runs = Run.objects.of_account(api_key_of(request).project.account_id).order_by(
+            "-created_at"
+        )
         runs = runs.filter(**read_filters(request.query_params, RUN_FILTER_VALUES))
         pages = Pages()
         page = pages.paginate_queryset(runs, request, view=self)
@@ -211,7 +213,7 @@ class RunListView(APIKeyMixin, APIView):
 
 def _run_for(request: Request, run_id: Any) -> Run:
     try:
-        return Run.objects.get(id=run_id, account_id=request.auth.project.account_id)
+        return Run.objects.get(id=run_id, account_id=api_key_of(request).project.account_id)
     except (Run.DoesNotExist, ValueError, DjangoValidationError) as error:
         raise RunNotFound() from error
 
@@ -240,7 +242,7 @@ class ReviewListView(APIKeyMixin, APIView):
     )
     def get(self, request: Request) -> Response:
         items = ReviewItem.objects.filter(
-            account_id=request.auth.project.account_id
+            account_id=api_key_of(request).project.account_id
         ).pending_first()
         items = items.filter(
             **read_filters(request.query_params, {"state": ReviewItem.State.values})
@@ -253,7 +255,7 @@ class ReviewListView(APIKeyMixin, APIView):
 class ReviewDetailView(APIKeyMixin, APIView):
     @extend_schema(responses=s.responses(200, 404), tags=["review"])
     def get(self, request: Request, item_id: str) -> Response:
-        item = reviews.get_item_for(request.auth.project.account, item_id)
+        item = reviews.get_item_for(api_key_of(request).project.account, item_id)
         return Response(s.ReviewItemSerializer(item).data)
 
 
@@ -265,12 +267,12 @@ class ReviewDecisionView(APIKeyMixin, APIView):
     )
     @idempotent
     def post(self, request: Request, item_id: str) -> Response:
-        item = reviews.get_item_for(request.auth.project.account, item_id)
+        item = reviews.get_item_for(api_key_of(request).project.account, item_id)
         data = s.DecisionSerializer(data=_body(request))
         if not data.is_valid():
             raise RequestValidationError(
                 "Invalid decision.",
                 details={k: [str(m) for m in v] for k, v in data.errors.items()},
             )
-        item = reviews.decide(item=item, api_key=request.auth, **data.validated_data)
+        item = reviews.decide(item=item, api_key=api_key_of(request), **data.validated_data)
         return Response(s.ReviewItemSerializer(item).data)

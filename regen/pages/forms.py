@@ -8,7 +8,7 @@ The rules (lengths, ranges, weights summing to 100, plan limits) live in
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -92,8 +92,9 @@ class PlaygroundForm(ServiceErrorsMixin, forms.Form):
 
     def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["project"].queryset = account.projects.order_by("name")
-        self.fields["project"].label_from_instance = project_label
+        projects = cast(forms.ModelChoiceField, self.fields["project"])
+        projects.queryset = account.projects.order_by("name")
+        projects.label_from_instance = project_label  # type: ignore[assignment]
         for dim in DIMENSIONS:
             name = DIMENSION_INFO[dim].name
             self.fields[f"threshold_{dim}"] = forms.FloatField(
@@ -194,8 +195,9 @@ class RunFilterForm(forms.Form):
     def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.account = account
-        self.fields["project"].queryset = account.projects.order_by("name")
-        self.fields["project"].label_from_instance = project_label
+        projects = cast(forms.ModelChoiceField, self.fields["project"])
+        projects.queryset = account.projects.order_by("name")
+        projects.label_from_instance = project_label  # type: ignore[assignment]
 
     def clean_key(self) -> str:
         """Accept a bare prefix, or a pasted ``rail_<prefix>_…`` key."""

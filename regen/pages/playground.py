@@ -49,8 +49,8 @@ def playground(request: DashboardRequest) -> HttpResponse:
         run, notice = submit(request, form)
         if run is not None and not request.htmx:
             return redirect(f"{reverse('playground')}?run={run.id}")
-    elif request.GET.get("run"):
-        run = Run.objects.of_account(account).filter(id=_uuid_or_none(request.GET["run"])).first()
+    elif (wanted := _uuid_or_none(request.GET.get("run", ""))) is not None:
+        run = Run.objects.of_account(account).filter(id=wanted).first()
     context: dict[str, Any] = {"form": form, "notice": notice, "run": run}
     if run is not None:
         context.update(progress_context(run))

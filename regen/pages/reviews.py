@@ -7,7 +7,7 @@ the API calls. An htmx request gets one named partial of the page's own template
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
@@ -18,6 +18,7 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from billing.dashboard import ADMIN, REVIEWER, DashboardRequest, member_required
+from billing.models import Project
 from railsite.errors import RequestValidationError
 from railsite.forms import ServiceErrorsMixin
 from railsite.rendering import render_page, wants_partial
@@ -38,7 +39,9 @@ class QueueFilters(forms.Form):
         label="Failing dimension",
         choices=[("", "Any dimension"), *((d, DIMENSION_INFO[d].name) for d in DIMENSIONS)],
     )
-    project = forms.ModelChoiceField(required=False, queryset=None, empty_label="Any project")
+    project = forms.ModelChoiceField(
+        required=False, queryset=Project.objects.none(), empty_label="Any project"
+    )
     state = forms.ChoiceField(
         required=False,
         choices=[*ReviewItem.State.choices, ("all", "Any state")],
@@ -63,7 +66,9 @@ class QueueFilters(forms.Form):
 
     def __init__(self, data: Any, *, account: Any) -> None:
         super().__init__(data)
-        self.fields["project"].queryset = account.projects.order_by("name")
+        cast(forms.ModelChoiceField, self.fields["project"]).queryset = account.projects.order_by(
+            "name"
+        )
 
     def chosen(self, user: Any) -> dict[str, Any]:
         """Return the valid filters as ``reviews.queue_for`` arguments; bad values are ignored.
@@ -260,7 +265,8 @@ def review_queue(request: DashboardRequest) -> HttpResponse:
         .values_list("content_key", "n")
     )
     for item in page:
-        item.twins = max(0, counts.get(item.content_key, 1) - 1) if item.state == "pending" else 0
+        # shown beside the item: the identical pending items one decision can cover
+        item.twins = max(0, counts.get(item.content_key, 1) - 1) if item.state == "pending" else 0  # type: ignore[attr-defined]
     query = request.GET.copy()
     query.pop("page", None)
     context = {"filters": filters, "page": page, "query": query.urlencode()}

@@ -154,3 +154,26 @@ def test_open_holds_can_be_released_from_the_admin(admin_client, key):
         {"action": "release_selected", "_selected_action": [held.pk]},
     )
     assert ledger.available_of(key.account) == 10
+
+
+def test_the_admin_shows_the_policy_read_only_and_links_to_its_one_writer(admin_client, key):
+    project = key.project
+    project.webhook_secret = "s3cret-never-shown-here"
+    project.save(update_fields=["webhook_secret"])
+    url = reverse("admin:billing_project_change", args=[project.pk])
+    page = admin_client.get(url).content.decode()
+    assert reverse("project-edit", args=[project.pk]) in page
+    assert 'name="thresholds"' not in page and 'name="weights"' not in page
+    assert "s3cret-never-shown-here" not in page
+    admin_client.post(
+        url,
+        {
+            "name": project.name,
+            "slug": project.slug,
+            "account": project.account.pk,
+            "environment": project.environment,
+            "thresholds": '{"overall": "not a score"}',
+        },
+    )
+    project.refresh_from_db()
+    assert project.thresholds == {}

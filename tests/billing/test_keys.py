@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.apps import apps
 from django.core import serializers
+from django.db import connection
 from django.utils import timezone
 
 from billing import keys
@@ -138,3 +139,20 @@ def test_verify_loads_exactly_what_the_orm_would(key):
         assert not mine._state.adding
     assert found.project.account.plan.allowed_modes == ["basic", "deep"]
     assert found.last_used_at.tzinfo is not None
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="prepared statements: PostgreSQL only"
+)
+def test_the_key_lookup_is_prepared_once_per_connection_and_still_correct(key):
+    raw = key.raw
+    for _ in range(3):
+        assert keys.verify_key(raw).project.account.plan.slug
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%billing_apikey%prefix%"],
+        )
+        assert cursor.fetchone()[0] == 1
+    with pytest.raises(AuthenticationFailed):
+        keys.verify_key(raw[:-3] + "xyz")

@@ -1,6 +1,8 @@
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.validators import validate_email
 from django.db import transaction
 
@@ -14,7 +16,7 @@ from ._common import domain_errors
 class Command(BaseCommand):
     help = "Create an account (an organization) on a plan, optionally with an admin member."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("name")
         parser.add_argument("--plan", default="free", help="free, pro, business or enterprise")
         parser.add_argument("--slug", default="", help="defaults to the slugified name")
@@ -22,7 +24,7 @@ class Command(BaseCommand):
             "--admin-email", default="", help="make this user (created if new) an admin"
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         email = options["admin_email"].strip()
         if email:
             try:
@@ -42,7 +44,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{email} is its admin.")
 
 
-def _user_for(email):
+def _user_for(email: str) -> Any:
     User = get_user_model()
     user = User.objects.filter(email__iexact=email).order_by("pk").first()
     if user is None:

@@ -1,6 +1,7 @@
 from datetime import timedelta
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from billing import ledger
 
@@ -8,10 +9,10 @@ from billing import ledger
 class Command(BaseCommand):
     help = "Release credit holds left open by crashed workers."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--older-than-minutes", type=int, default=60)
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         minutes = options["older_than_minutes"]
         if minutes < 1:
             raise CommandError("--older-than-minutes must be at least 1.")

@@ -1,6 +1,7 @@
 """Create the demo data ``make run`` serves; running it again changes nothing."""
 
 import secrets
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
@@ -21,14 +22,16 @@ DEMO_CREDITS = 1000
 class Command(BaseCommand):
     help = "Create an admin login, a Demo account (Pro) with a project, an API key and credits."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         with domain_errors(), transaction.atomic():
             user, password = _admin_user()
-            account = Account.objects.filter(slug="demo").first()
-            new_account = account is None
-            if new_account:
+            found = Account.objects.filter(slug="demo").first()
+            new_account = found is None
+            if found is None:
                 account = create_account(name="Demo", slug="demo", plan=get_plan("pro"))
                 ledger.grant(account=account, amount=DEMO_CREDITS, memo="Demo credits")
+            else:
+                account = found
             add_member(account=account, user=user, role=Membership.Role.ADMIN)
             project = account.projects.filter(slug="demo").first()
             raw = None
@@ -37,7 +40,9 @@ class Command(BaseCommand):
                 _, raw = issue_key(project=project, name="demo", created_by=user)
         self._report(password, account, raw, new_account)
 
-    def _report(self, password, account, raw, new_account):
+    def _report(
+        self, password: str | None, account: Account, raw: str | None, new_account: bool
+    ) -> None:
         if password:
             self.stdout.write(f"Admin login: {ADMIN}  password: {password}  (shown once)")
         else:
@@ -57,7 +62,7 @@ class Command(BaseCommand):
             )
 
 
-def _admin_user():
+def _admin_user() -> tuple[Any, str | None]:
     """Return the admin superuser, and its new password if this call created it."""
     User = get_user_model()
     user = User.objects.filter(username=ADMIN).first()

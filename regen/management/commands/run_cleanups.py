@@ -1,8 +1,9 @@
 """``manage.py run_cleanups [--every SECONDS]``: the periodic clean-ups (regen.cleanups)."""
 
 import time
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections
 
 from regen.cleanups import sweep
@@ -14,10 +15,10 @@ class Command(BaseCommand):
         "keys: once, or every --every seconds until stopped (make run starts it)."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--every", type=float, default=0, help="repeat every N seconds")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         every = options["every"]
         if every < 0:
             raise CommandError("--every must be positive.")
