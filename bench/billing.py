@@ -37,7 +37,7 @@ def run() -> list[tuple[str, str, str]]:
     auth_log.setLevel(logging.WARNING)  # one log line per request would swamp the table
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
-        return _authentication() + _pairs(connection.vendor)
+        return _authentication() + _statements() + _pairs(connection.vendor)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
         auth_log.setLevel(level)
@@ -71,6 +71,37 @@ def _authentication() -> list[tuple[str, str, str]]:
     ]
 
 
+def _statements() -> list[tuple[str, str, str]]:
+    """Count the SQL statements of one passing safe-regenerate, as the API runs it
+    (tests/api/test_statement_budget.py asserts the same count)."""
+    import json
+
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    _, raw = _key()
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}", HTTP_HOST="127.0.0.1")
+    url = "/railscore/v1/safe-regenerate"
+    text = "Photosynthesis lets green plants turn sunlight, water and carbon dioxide into glucose."
+
+    def call(content: str) -> None:
+        response = client.post(url, json.dumps({"content": content}), "application/json")
+        assert response.status_code == 200, response.content
+
+    call(text)  # warm: a key's first call also records its use
+    with CaptureQueriesContext(connection) as queries:
+        call(text + " It feeds most food chains.")
+    sqls = [(q["sql"] or "(prepared)").strip() for q in queries.captured_queries]
+    control = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE", "ROLLBACK")
+    count = sum(not sql.startswith(control) for sql in sqls)
+    transactions = sum(sql.startswith("COMMIT") for sql in sqls)
+    return [
+        ("API: SQL statements per passing safe-regenerate", str(count), "<= 8"),
+        ("API: ... and its transactions (BEGIN/COMMIT)", str(transactions), ""),
+    ]
+
+
 def _pairs(vendor: str) -> list[tuple[str, str, str]]:
     from billing import ledger
 
@@ -99,7 +130,9 @@ def _pair(account_id: int) -> None:
     from billing.models import Account
 
     account = Account(pk=account_id)
-    held = ledger.hold(account=account, amount=Decimal("10"), reference="bench")
+    # as a synchronous request pairs them: its hold's commit is not waited for, since the
+    # settle's flushed commit follows in the same request (ledger.hold's ``flush``)
+    held = ledger.hold(account=account, amount=Decimal("10"), reference="bench", flush=False)
     ledger.settle(hold=held, used=Decimal("1"))
 
 

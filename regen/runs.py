@@ -98,8 +98,18 @@ def open_run(
     else:
         run.credits_held = hold
     memo = "external session evaluation" if session else f"{kind} worst case"
+    # A run this request executes at once is settled or failed by a later, flushed commit
+    # of this same request, which makes this one durable too (ledger.hold's ``flush``);
+    # a queued run or a session is answered now, so its opening must reach the disk.
+    in_this_request = running and session is None
     with transaction.atomic():
-        run.hold = ledger.hold(account=caller.account, amount=hold, reference=run.req_id, memo=memo)
+        run.hold = ledger.hold(
+            account=caller.account,
+            amount=hold,
+            reference=run.req_id,
+            memo=memo,
+            flush=not in_this_request,
+        )
         run.save(force_insert=True)
     return run
 
@@ -382,8 +392,6 @@ def finish_run(
             owned = Run.objects.select_for_update().filter(id=run.id, lease_token=run.lease_token)
             if not owned.exists():
                 raise LeaseLost(f"run {run.id} was taken over by another executor")
-        if run.hold is not None:
-            ledger.settle(hold=run.hold, used=loop.credits_breakdown["total"])
         if not stored:
             Iteration.objects.bulk_create(
                 [iteration_row(run, it, keep_history=keep_history) for it in loop.iterations]
@@ -393,6 +401,9 @@ def finish_run(
         critical = loop.status == "critical"
         run.response = (render if render and not critical else response_body)(run, loop)
         run.save()
+        # last, just before the commit: the account's row lock is held as briefly as it can
+        if run.hold is not None:
+            ledger.settle(hold=run.hold, used=loop.credits_breakdown["total"])
     if run.status == Run.Status.CRITICAL:
         raise CriticalContent(run.response)
     return run

@@ -11,10 +11,11 @@ from django.test.utils import CaptureQueriesContext
 from .texts import FACTUAL
 
 URL = "/railscore/v1/safe-regenerate"
-BUDGET = 10
-"""Today's count: the key, the hold (hold row, credit row, ledger entry), the run, the
-settle (hold, credit row, ledger entries), the iteration and the run's result. Issue 9
-aims at 8; lower this as statements go, never raise it."""
+BUDGET = 6
+"""Today's count: the key (a prepared statement), the hold (one statement: the credit
+row, the hold and its entry), the run, the iteration, the run's result and the settle
+(one statement: the hold closed, the credit row, the charge and release entries). It
+was 10 before issue 9, whose goal is 8; lower this as statements go, never raise it."""
 
 
 def _statements(api, content: str) -> list[str]:

@@ -236,3 +236,21 @@ def test_the_periodic_task_releases_orphaned_holds(account):
     Hold.objects.filter(pk=old.pk).update(created_at=old.created_at - timedelta(hours=2))
     assert release_orphaned_holds.delay(60).get() == 1
     assert ledger.available_of(account) == 20
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's commit modes")
+@pytest.mark.parametrize(("flush", "mode"), [(True, "on"), (False, "off")])
+def test_a_hold_commits_flushed_unless_its_request_settles_it_later(transactional_db, flush, mode):
+    account = AccountFactory(credits=20)
+    with transaction.atomic():
+        held = ledger.hold(account=account, amount=D("5"), reference="r", flush=flush)
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == mode
+    # the setting was the hold's transaction's only: the next one flushes again
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
+    ledger.settle(hold=held, used=D("2"))
+    assert ledger.balance_of(account) == D("18")
+    assert ledger.available_of(account) == D("18")
