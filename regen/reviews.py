@@ -138,7 +138,8 @@ def _score_rewrite(item: ReviewItem, content: str) -> tuple[dict[str, Any], list
         domain=request.domain if request else "general",
     )
     evaluation = aggregate(
-        get_evaluator().evaluate(content, ctx), request.weights if request else None
+        get_evaluator(account=item.account, project=item.project).evaluate(content, ctx),
+        request.weights if request else None,
     )
     met = decide_thresholds(
         scores=evaluation.pairs(),

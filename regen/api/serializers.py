@@ -367,13 +367,19 @@ class RunDetailSerializer(RunSummarySerializer):
 class IterationSerializer(serializers.ModelSerializer):
     iteration = serializers.IntegerField(source="index")
     latency_ms = serializers.FloatField(read_only=True)
+    engine = serializers.SerializerMethodField()
+
+    def get_engine(self, it: Iteration) -> str:
+        """Name the engine that scored this version (a cascade's embedded scorer or judge)."""
+        evaluation = it.evaluation if isinstance(it.evaluation, dict) else {}
+        return str(evaluation.get("engine", "embedded"))
 
     class Meta:
         model = Iteration
         fields = [
             "iteration", "content", "score", "confidence", "evaluation", "passed",
             "failing_dimensions", "improvement_from_previous", "rail_prompt",
-            "regeneration_model", "latency_ms",
+            "regeneration_model", "latency_ms", "engine", "cost_usd",
         ]  # fmt: skip
 
 
