@@ -59,3 +59,12 @@ def two(settings, monkeypatch) -> Iterator[Two]:
             fake.rewrite = lambda text: f"{text} Version {next(versions)}."
         yield Two(alpha, beta)
     engines.reset()
+
+
+@pytest.fixture
+def login(client):
+    def go(user):
+        client.force_login(user)
+        return client
+
+    return go

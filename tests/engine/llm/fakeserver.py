@@ -73,6 +73,8 @@ class FakeLLM:
     requests: list[dict[str, Any]] = field(default_factory=list)
     authorizations: list[str] = field(default_factory=list)
     """The ``Authorization`` header of each request, in order."""
+    echo_key: bool = False
+    """Quote the request's ``Authorization`` header in error answers, as some providers do."""
     judge: Callable[[str], float] | None = None
     """Scores every dimension of a quoted text (a scripted judge); ``scores`` when ``None``."""
     hit_times: list[float] = field(default_factory=list)
@@ -170,7 +172,10 @@ class _Handler(BaseHTTPRequestHandler):
         if fake.latency:
             fake.stopping.wait(fake.latency)
         if status != 200:
-            payload = json.dumps({"error": {"message": f"fake status {status}"}}).encode()
+            message = f"fake status {status}"
+            if fake.echo_key:
+                message += f": incorrect API key {self.headers.get('Authorization', '')}"
+            payload = json.dumps({"error": {"message": message}}).encode()
             extra = {"Retry-After": fake.retry_after} if status == 429 and fake.retry_after else {}
             return self._send(status, payload, extra)
         if mode == "bad_envelope":
