@@ -266,7 +266,7 @@ RAIL_JUDGE_MODEL = env.str("RAIL_JUDGE_MODEL", default="")
 # The cascade evaluator asks the judge only when the embedded scorer is unsure (a
 # confidence below the minimum) or a score lies within the margin of its threshold.
 RAIL_CASCADE_MARGIN = env.float("RAIL_CASCADE_MARGIN", default=1.0)
-RAIL_CASCADE_MIN_CONFIDENCE = env.float("RAIL_CASCADE_MIN_CONFIDENCE", default=0.6)
+RAIL_CASCADE_MIN_CONFIDENCE = env.float("RAIL_CASCADE_MIN_CONFIDENCE", default=0.7)
 # Fernet keys (newest first) that encrypt accounts' own provider keys at rest; blank: one
 # derived from SECRET_KEY. To rotate, put a new key first, keep the old ones after it,
 # and run `manage.py rotate_provider_keys`.

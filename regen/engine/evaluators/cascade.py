@@ -16,7 +16,7 @@ from typing import Final
 from ..types import EvalContext, Evaluator, RawEvaluation
 
 DEFAULT_MARGIN: Final = 1.0
-DEFAULT_MIN_CONFIDENCE: Final = 0.6
+DEFAULT_MIN_CONFIDENCE: Final = 0.7
 
 
 class CascadeEvaluator:
