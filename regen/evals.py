@@ -97,11 +97,22 @@ def _run(request: EvalRequest, caller: Caller) -> tuple[Evaluation, ThresholdsMe
     return (*_score(request, "deep", caller), "deep", True)
 
 
+def _engines_key(caller: Caller) -> str:
+    """What the cache must tell apart: a project's own evaluator and judge."""
+    project = caller.project
+    if project is None or not project.evaluator:
+        return ""
+    return f"|{project.evaluator}|{project.judge_model}"
+
+
 def evaluate_content(*, caller: Caller, request: EvalRequest) -> dict[str, Any]:
     """Score the content for the caller, charging its price unless it is cached."""
     check_mode_allowed(caller.account.plan, request.mode)
     req_id = str(uuid.uuid4())
-    cached = evalcache.get(account_id=caller.account.pk, request=request, req_id=req_id)
+    engines = _engines_key(caller)
+    cached = evalcache.get(
+        account_id=caller.account.pk, request=request, req_id=req_id, engines=engines
+    )
     if cached is not None:
         return _enforce(caller, request, cached)
     prices = get_prices()
@@ -145,7 +156,13 @@ def evaluate_content(*, caller: Caller, request: EvalRequest) -> dict[str, Any]:
         },
         "credits_consumed": float(used),
     }
-    evalcache.put(account_id=caller.account.pk, request=request, body=body, resolved_mode=resolved)
+    evalcache.put(
+        account_id=caller.account.pk,
+        request=request,
+        body=body,
+        resolved_mode=resolved,
+        engines=engines,
+    )
     return _enforce(caller, request, body, evaluation)
 
 

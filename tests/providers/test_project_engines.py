@@ -113,3 +113,18 @@ def test_a_stored_model_the_server_dropped_is_a_503_not_the_callers_400(
 
     assert response.status_code == 503
     assert response.json()["code"] == "SERVICE_UNAVAILABLE"
+
+
+def test_the_eval_cache_tells_a_projects_own_judge_from_the_server_evaluator(two, account_a, key_a):
+    from tests.factories import APIKeyFactory, ProjectFactory
+    from tests.helpers import client_for
+
+    judged = APIKeyFactory(project=ProjectFactory(account=account_a, name="Judged"))
+    update_policy(project=judged.project, evaluator="llm", judge_model="alpha/judge-a")
+    body = {"content": FACTUAL}
+    first = client_for(key_a).post("/railscore/v1/eval", body, format="json").json()
+    second = client_for(judged).post("/railscore/v1/eval", body, format="json").json()
+
+    assert first["result"]["from_cache"] is False
+    assert second["result"]["from_cache"] is False
+    assert two.alpha.hits == 1
