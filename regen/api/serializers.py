@@ -367,12 +367,7 @@ class RunDetailSerializer(RunSummarySerializer):
 class IterationSerializer(serializers.ModelSerializer):
     iteration = serializers.IntegerField(source="index")
     latency_ms = serializers.FloatField(read_only=True)
-    engine = serializers.SerializerMethodField()
-
-    def get_engine(self, it: Iteration) -> str:
-        """Name the engine that scored this version (a cascade's embedded scorer or judge)."""
-        evaluation = it.evaluation if isinstance(it.evaluation, dict) else {}
-        return str(evaluation.get("engine", "embedded"))
+    engine = serializers.CharField(read_only=True)
 
     class Meta:
         model = Iteration
