@@ -164,3 +164,23 @@ def test_an_admin_deletes_the_key_and_the_server_key_is_used_again(two, login, a
 
     assert not ProviderKey.objects.exists()
     assert two.beta.authorizations == [f"Bearer {BETA_KEY}"]
+
+
+def test_the_rotation_command_re_encrypts_every_key_under_the_newest(two, settings, account_a):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.RAIL_ENCRYPTION_KEYS = [old]
+    provider_keys.set_key(account=account_a, provider="beta", key=OWN_KEY)
+    before = ProviderKey.objects.get().ciphertext
+    settings.RAIL_ENCRYPTION_KEYS = [new, old]
+    out = StringIO()
+    call_command("rotate_provider_keys", stdout=out)
+
+    assert "re-encrypted 1 provider key(s)" in out.getvalue()
+    assert ProviderKey.objects.get().ciphertext != before
+    assert OWN_KEY not in out.getvalue()
+    settings.RAIL_ENCRYPTION_KEYS = [new]
+    assert provider_keys.key_for(account_a, "beta")[1] == OWN_KEY
