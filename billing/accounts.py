@@ -81,6 +81,9 @@ POLICY_FIELDS = (
     "regenerate_fallback",
     "review_by_key",
     "webhook_url",
+    "evaluator",
+    "judge_model",
+    "regenerator",
 )
 """The project fields a policy edit may set, besides thresholds and weights."""
 
@@ -102,6 +105,25 @@ def stored_thresholds(project: Project) -> Thresholds:
         return parse_regenerate_request(policy_probe(thresholds=raw or None)).thresholds
     except RequestInvalid:
         return Thresholds()
+
+
+def _engine_choices(values: Mapping[str, Any]) -> dict[str, str]:
+    """Check the project's engine choices (blank: the server's); return them normalized."""
+    from regen.engines import PROJECT_EVALUATORS, check_model
+
+    checked = {}
+    evaluator = (values.get("evaluator") or "").strip()
+    if "evaluator" in values:
+        if evaluator and evaluator not in PROJECT_EVALUATORS:
+            raise _invalid(
+                "evaluator", f"Choose one of: {', '.join(PROJECT_EVALUATORS)} (or blank)."
+            )
+        checked["evaluator"] = evaluator
+    for name, embedded in (("judge_model", False), ("regenerator", True)):
+        if name in values:
+            model = (values.get(name) or "").strip()
+            checked[name] = check_model(model, field=name, embedded=embedded) if model else ""
+    return checked
 
 
 def update_policy(
@@ -128,6 +150,7 @@ def update_policy(
     except RequestInvalid as exc:
         raise RequestValidationError("The policy is not valid.", details=exc.details) from exc
     normal = parsed.thresholds.to_dict()
+    values |= _engine_choices(values)
     url = (values.get("webhook_url") or "").strip()
     if url:
         try:

@@ -26,6 +26,7 @@ from billing.models import (
     Membership,
     Plan,
     Project,
+    ProviderKey,
 )
 from billing.pages.forms import CreditChangeForm
 
@@ -163,6 +164,35 @@ class APIKeyAdmin(admin.ModelAdmin):
         for key in queryset.filter(revoked_at__isnull=True):
             keys.revoke_key(key=key)
         self.message_user(request, "The selected keys are revoked.", messages.SUCCESS)
+
+
+@admin.register(ProviderKey)
+class ProviderKeyAdmin(admin.ModelAdmin):
+    """Accounts' own provider keys: who set which, and their usage; never the key."""
+
+    list_display = ["account", "provider", "updated_at", "calls", "cost_usd", "last_used_at"]
+    list_filter = ["provider"]
+    search_fields = ["account__slug", "provider"]
+    list_select_related = ["account"]
+    readonly_fields = [
+        "account",
+        "provider",
+        "created_by",
+        "created_at",
+        "updated_at",
+        "calls",
+        "input_tokens",
+        "output_tokens",
+        "cost_usd",
+        "last_used_at",
+    ]
+    fields = list(readonly_fields)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # account admins set keys in the dashboard, where they are encrypted
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(CreditAccount)

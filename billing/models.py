@@ -180,6 +180,21 @@ class Project(models.Model):
         help_text="This project's API keys may decide review items (never those their own "
         "calls created); off, only people decide, in the dashboard.",
     )
+    # Engines (regen.engines): blank means the server's own setting.
+    evaluator = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text="embedded, llm (the judge model) or cascade; blank: the server's evaluator.",
+    )
+    judge_model = models.CharField(
+        max_length=200, blank=True, help_text="provider/model of the LLM judge; blank: default."
+    )
+    regenerator = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="What RAIL_Safe_LLM means for this project: embedded or provider/model; "
+        "blank: the server's regenerator.",
+    )
 
     class Meta:
         ordering = ["account__name", "name"]
@@ -235,6 +250,42 @@ class APIKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class ProviderKey(models.Model):
+    """An account's own key for a configured LLM provider (BYOK), encrypted at rest.
+
+    Only ``billing.provider_keys`` reads or writes ``ciphertext``; nothing shows the key
+    again. The account's calls to the provider use it, and its usage is counted here.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="provider_keys")
+    provider = models.CharField(max_length=60)
+    ciphertext = models.TextField(editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    calls = models.PositiveBigIntegerField(default=0)
+    input_tokens = models.PositiveBigIntegerField(default=0)
+    output_tokens = models.PositiveBigIntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=16, decimal_places=6, default=Decimal(0))
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["account__name", "provider"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "provider"], name="provider_key_unique_per_account"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account.slug}: {self.provider} key"
+
+    def __repr__(self) -> str:  # never the ciphertext
+        return f"<ProviderKey {self.pk} {self.provider}>"
 
 
 class CreditAccount(models.Model):

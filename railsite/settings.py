@@ -243,7 +243,8 @@ RAIL_REQUEST_WORK_SECONDS = RAIL_REQUEST_TIMEOUT - min(5.0, 0.2 * RAIL_REQUEST_T
 IDEMPOTENCY_LEASE_SECONDS = RAIL_REQUEST_TIMEOUT + 10
 
 # Engines (SPEC 8): "embedded" (offline, default: learned heads and rules; "learned" is an
-# alias), "rules" (the detectors alone) or "llm" (OpenAI-compatible).
+# alias), "rules" (the detectors alone), "llm" (an OpenAI-compatible judge) or "cascade"
+# (embedded, the judge only when unsure); the regenerator: embedded, llm or provider/model.
 RAIL_EVALUATOR = env.str("RAIL_EVALUATOR", default="embedded")
 RAIL_REGENERATOR = env.str("RAIL_REGENERATOR", default="embedded")
 RAIL_LLM_BASE_URL = env.str("RAIL_LLM_BASE_URL", default="")
@@ -258,6 +259,24 @@ RAIL_LLM_BACKOFF_BASE = env.float("RAIL_LLM_BACKOFF_BASE", default=0.5)
 RAIL_LLM_CIRCUIT_THRESHOLD = env.int("RAIL_LLM_CIRCUIT_THRESHOLD", default=5)
 RAIL_LLM_CIRCUIT_COOLDOWN = env.float("RAIL_LLM_CIRCUIT_COOLDOWN", default=30.0)
 RAIL_LLM_URL_ALLOWLIST = env.list("RAIL_LLM_URL_ALLOWLIST", default=[])
+# Named providers (regen/providers.py), any number, as JSON: {"name": {"base_url": ...,
+# "api_key_env": "VARIABLE", "models": {"model": [usd_in, usd_out per million tokens]},
+# "read_timeout": ..}}. The RAIL_LLM_* variables above still define one more provider,
+# named RAIL_LLM_PROVIDER, when RAIL_LLM_BASE_URL is set.
+RAIL_PROVIDERS = env.json("RAIL_PROVIDERS", default={})
+# What "llm" and RAIL_Safe_LLM (with RAIL_REGENERATOR=llm) mean: a provider/model;
+# blank: the first provider's first model. The judge (RAIL_EVALUATOR=llm or cascade)
+# is RAIL_JUDGE_MODEL, else the default model.
+RAIL_DEFAULT_MODEL = env.str("RAIL_DEFAULT_MODEL", default="")
+RAIL_JUDGE_MODEL = env.str("RAIL_JUDGE_MODEL", default="")
+# The cascade evaluator asks the judge only when the embedded scorer is unsure (a
+# confidence below the minimum) or a score lies within the margin of its threshold.
+RAIL_CASCADE_MARGIN = env.float("RAIL_CASCADE_MARGIN", default=1.0)
+RAIL_CASCADE_MIN_CONFIDENCE = env.float("RAIL_CASCADE_MIN_CONFIDENCE", default=0.7)
+# Fernet keys (newest first) that encrypt accounts' own provider keys at rest; blank: one
+# derived from SECRET_KEY. To rotate, put a new key first, keep the old ones after it,
+# and run `manage.py rotate_provider_keys`.
+RAIL_ENCRYPTION_KEYS = env.list("RAIL_ENCRYPTION_KEYS", default=[])
 # Review webhooks (regen/webhooks.py): only public addresses, unless a host is listed here
 RAIL_WEBHOOK_ALLOWLIST = env.list("RAIL_WEBHOOK_ALLOWLIST", default=[])
 

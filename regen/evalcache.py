@@ -30,17 +30,20 @@ LIFETIME_SECONDS = {"basic": 300, "deep": 180}
 CLEANUP_SLACK_SECONDS = 1
 
 
-def key_for(*, account_id: int, request: EvalRequest) -> str:
-    """Name the entry of an account's request: its canonical JSON, hashed."""
-    canonical = json.dumps(request.to_dict(), sort_keys=True, separators=(",", ":"))
+def key_for(*, account_id: int, request: EvalRequest, engines: str = "") -> str:
+    """Name the entry of an account's request: its canonical JSON and the engines that
+    score it (a project's own evaluator and judge), hashed."""
+    canonical = json.dumps(request.to_dict(), sort_keys=True, separators=(",", ":")) + engines
     digest = hashlib.sha256(canonical.encode()).hexdigest()
     return f"eval:{account_id}:{digest}"
 
 
-def get(*, account_id: int, request: EvalRequest, req_id: str) -> dict[str, Any] | None:
+def get(
+    *, account_id: int, request: EvalRequest, req_id: str, engines: str = ""
+) -> dict[str, Any] | None:
     """Return the cached answer as a free hit under ``req_id``, or None."""
     try:
-        entry = cache.get(key_for(account_id=account_id, request=request))
+        entry = cache.get(key_for(account_id=account_id, request=request, engines=engines))
     except Exception:  # a cache that is down is a miss: the evaluation runs and is charged
         logger.warning("eval cache unavailable; evaluating", exc_info=True)
         return None
@@ -53,7 +56,14 @@ def get(*, account_id: int, request: EvalRequest, req_id: str) -> dict[str, Any]
     return body
 
 
-def put(*, account_id: int, request: EvalRequest, body: dict[str, Any], resolved_mode: str) -> None:
+def put(
+    *,
+    account_id: int,
+    request: EvalRequest,
+    body: dict[str, Any],
+    resolved_mode: str,
+    engines: str = "",
+) -> None:
     """Keep ``body`` for the lifetime of the mode the evaluation ran in, unless degraded."""
     if body.get("metadata", {}).get("degraded"):
         return
@@ -61,7 +71,7 @@ def put(*, account_id: int, request: EvalRequest, body: dict[str, Any], resolved
     entry = {"expires_at": time.time() + lifetime, "body": body}
     try:
         cache.set(
-            key_for(account_id=account_id, request=request),
+            key_for(account_id=account_id, request=request, engines=engines),
             entry,
             lifetime + CLEANUP_SLACK_SECONDS,
         )

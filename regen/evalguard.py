@@ -150,7 +150,7 @@ def _regenerator(data: Mapping[str, Any], errors: FieldErrors) -> str:
     try:
         if value == EXTERNAL:
             raise RequestValidationError("external regeneration is not offered here")
-        get_regenerator(value)
+        get_regenerator(value)  # a name this server does not configure is a 400
     except RequestValidationError:
         if value == DEFAULT_MODEL:
             return SERVER_REGENERATOR
@@ -249,7 +249,7 @@ def safe_regenerate(*, caller: Caller, data: Any) -> dict[str, Any]:
     if caller.project is not None and caller.project.domain:
         request = replace(request, domain=caller.project.domain)
     _within_plan(caller, request)
-    priced = price(request)
+    priced = price(request, account=caller.account, project=caller.project)
     estimate = priced.usd
     if estimate > parsed.max_cost_usd + 1e-9:
         raise BudgetExceeded(

@@ -9,7 +9,7 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from billing import ledger
+from billing import ledger, provider_keys
 from billing.plans import check_mode_allowed
 from railsite.errors import RequestValidationError, ServiceError
 from regen import evalcache
@@ -57,7 +57,7 @@ def parse_for(caller: Caller, data: Mapping[str, Any]) -> EvalRequest:
         raise invalid_request(error) from error
 
 
-def _score(request: EvalRequest, mode: str) -> tuple[Evaluation, ThresholdsMet]:
+def _score(request: EvalRequest, mode: str, caller: Caller) -> tuple[Evaluation, ThresholdsMet]:
     ctx = EvalContext(
         mode="deep" if mode == "deep" else "basic",
         dimensions=request.dimensions,
@@ -65,8 +65,11 @@ def _score(request: EvalRequest, mode: str) -> tuple[Evaluation, ThresholdsMet]:
         usecase=request.usecase,
         context=request.context,
         prompt=request.prompt,
+        threshold=request.thresholds.overall_score,
+        dimension_thresholds=tuple(request.thresholds.dimensions.items()),
     )
-    evaluation = aggregate(get_evaluator().evaluate(request.content, ctx), request.weights)
+    evaluator = get_evaluator(account=caller.account, project=caller.project)
+    evaluation = aggregate(evaluator.evaluate(request.content, ctx), request.weights)
     met = decide(
         scores=evaluation.pairs(),
         overall_score=evaluation.score,
@@ -85,20 +88,31 @@ def _needs_deep(evaluation: Evaluation, request: EvalRequest) -> bool:
     return evaluation.confidence < AUTO_MIN_CONFIDENCE or close
 
 
-def _run(request: EvalRequest) -> tuple[Evaluation, ThresholdsMet, str, bool]:
+def _run(request: EvalRequest, caller: Caller) -> tuple[Evaluation, ThresholdsMet, str, bool]:
     if request.mode != "auto":
-        return (*_score(request, request.mode), request.mode, False)
-    evaluation, met = _score(request, "basic")
+        return (*_score(request, request.mode, caller), request.mode, False)
+    evaluation, met = _score(request, "basic", caller)
     if not _needs_deep(evaluation, request):
         return evaluation, met, "basic", False
-    return (*_score(request, "deep"), "deep", True)
+    return (*_score(request, "deep", caller), "deep", True)
+
+
+def _engines_key(caller: Caller) -> str:
+    """What the cache must tell apart: a project's own evaluator and judge."""
+    project = caller.project
+    if project is None or not project.evaluator:
+        return ""
+    return f"|{project.evaluator}|{project.judge_model}"
 
 
 def evaluate_content(*, caller: Caller, request: EvalRequest) -> dict[str, Any]:
     """Score the content for the caller, charging its price unless it is cached."""
     check_mode_allowed(caller.account.plan, request.mode)
     req_id = str(uuid.uuid4())
-    cached = evalcache.get(account_id=caller.account.pk, request=request, req_id=req_id)
+    engines = _engines_key(caller)
+    cached = evalcache.get(
+        account_id=caller.account.pk, request=request, req_id=req_id, engines=engines
+    )
     if cached is not None:
         return _enforce(caller, request, cached)
     prices = get_prices()
@@ -112,11 +126,13 @@ def evaluate_content(*, caller: Caller, request: EvalRequest) -> dict[str, Any]:
         request_bound=True,
     )
     try:
-        evaluation, met, resolved, escalated = _run(request)
+        evaluation, met, resolved, escalated = _run(request, caller)
     except Exception as error:
+        provider_keys.flush_usage()
         ledger.release(hold=hold, memo="evaluation failed")
         logger.exception("evaluation %s failed", req_id)
         raise EvaluationFailed() from error
+    provider_keys.flush_usage()
     used: Decimal = prices.evaluation(resolved, count)
     ledger.settle(hold=hold, used=used)
     deep = resolved == "deep"
@@ -140,7 +156,13 @@ def evaluate_content(*, caller: Caller, request: EvalRequest) -> dict[str, Any]:
         },
         "credits_consumed": float(used),
     }
-    evalcache.put(account_id=caller.account.pk, request=request, body=body, resolved_mode=resolved)
+    evalcache.put(
+        account_id=caller.account.pk,
+        request=request,
+        body=body,
+        resolved_mode=resolved,
+        engines=engines,
+    )
     return _enforce(caller, request, body, evaluation)
 
 

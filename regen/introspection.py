@@ -37,9 +37,31 @@ def config(project: Project) -> dict[str, Any]:
             },
             "locked": project.locked,
             "reviewByKey": project.review_by_key,
+            "engines": engines_of(project),
         },
         "enforcement": {"active": enforcing, "mode": project.enforcement_mode},
     }
+
+
+def engines_of(project: Project) -> dict[str, str]:
+    """Name the project's evaluator, judge and regenerator (its own, else the server's)."""
+    from django.conf import settings
+
+    return {
+        "evaluator": project.evaluator or settings.RAIL_EVALUATOR,
+        "judgeModel": project.judge_model or settings.RAIL_JUDGE_MODEL or _default_model(),
+        "regenerator": project.regenerator or settings.RAIL_REGENERATOR,
+    }
+
+
+def _default_model() -> str:
+    from railsite.errors import ServiceError
+    from regen.providers import default_model
+
+    try:
+        return default_model() or ""
+    except ServiceError:
+        return ""
 
 
 def capabilities(plan: Plan) -> dict[str, Any]:

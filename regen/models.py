@@ -183,6 +183,12 @@ class Iteration(models.Model):
     def latency_ms(self) -> float:
         return round(self.eval_latency_ms + self.regen_latency_ms, 3)
 
+    @property
+    def engine(self) -> str:
+        """Name the engine that scored this version (a cascade's embedded scorer or judge)."""
+        evaluation = self.evaluation if isinstance(self.evaluation, dict) else {}
+        return str(evaluation.get("engine", "embedded"))
+
 
 def fingerprint(text: str) -> str:
     """Identify a text up to case, spacing and punctuation (near-duplicates share it)."""

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from billing import provider_keys
 from billing.models import Account, APIKey
 from railsite.errors import NotFound, RequestValidationError, ServiceError
 from regen import webhooks
@@ -138,8 +139,10 @@ def _score_rewrite(item: ReviewItem, content: str) -> tuple[dict[str, Any], list
         domain=request.domain if request else "general",
     )
     evaluation = aggregate(
-        get_evaluator().evaluate(content, ctx), request.weights if request else None
+        get_evaluator(account=item.account, project=item.project).evaluate(content, ctx),
+        request.weights if request else None,
     )
+    provider_keys.flush_usage()
     met = decide_thresholds(
         scores=evaluation.pairs(),
         overall_score=evaluation.score,

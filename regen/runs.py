@@ -24,7 +24,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from billing import ledger
+from billing import ledger, provider_keys
 from billing.models import Account, APIKey, Project
 from regen.engine import deadline as request_deadline
 from regen.engine.estimate import Estimate
@@ -33,6 +33,7 @@ from regen.engine.loop import Loop, run_loop
 from regen.engine.report import (
     credits_breakdown,
     critical_body,
+    engine_counts,
     loop_result,
     stop_block,
     usage_block,
@@ -124,7 +125,9 @@ def submit_run(
 ) -> Run:
     """Hold the worst case and store the run, queued (or already running, for this
     process to run at once); raise InsufficientCredits if the balance is short."""
-    worst = (priced or price(request)).credits  # an unknown model is a 400, before any hold
+    worst = (
+        priced or price(request, account=caller.account, project=caller.project)
+    ).credits  # an unknown model is a 400, before any hold
     return open_run(caller=caller, request=request, hold=worst, kind=kind, running=running)
 
 
@@ -220,20 +223,24 @@ def _execute(
     try:
         loop = run_loop(
             request,
-            evaluator=get_evaluator(),
-            regenerator=get_regenerator(request.regeneration_model),
+            evaluator=get_evaluator(account=run.account, project=run.project),
+            regenerator=get_regenerator(
+                request.regeneration_model, account=run.account, project=run.project
+            ),
             prices=get_prices(),
             on_iteration=on_iteration,
-            priced=priced or price(request),
+            priced=priced or price(request, account=run.account, project=run.project),
             original=original,
             deadline=request_deadline.current(),  # None on a worker
         )
     except LeaseLost:
         raise  # another executor owns the run now: it stores and settles it
     except Exception as error:
+        provider_keys.flush_usage()
         logger.exception("run %s failed", run.id)
         fail_run(run, str(error) or type(error).__name__)
         raise RegenerationFailed(req_id=run.req_id) from error
+    provider_keys.flush_usage()
     return finish_run(run, loop, stored=progress, render=render, keep_history=keep_history)
 
 
@@ -253,7 +260,7 @@ def run_safe_regenerate(
     ``keep_history`` the iterations keep their scores but not their texts or prompts;
     ``original`` is the original's evaluation when the caller already charged for it.
     """
-    priced = priced or price(request)
+    priced = priced or price(request, account=caller.account, project=caller.project)
     run = submit_run(caller=caller, request=request, kind=kind, running=True, priced=priced)
     return _execute(
         run,
@@ -339,6 +346,8 @@ def response_body(run: Run, loop: Loop) -> dict[str, Any]:
             "total_iterations": len(loop.iterations),
             "total_latency_ms": loop.total_latency_ms,
             "usage": usage_block(loop),
+            # which engine scored how many versions (a cascade: embedded or the judge)
+            "engines": engine_counts(loop),
             # the LLM judge was down and the offline evaluator scored instead
             "degraded": any(it.evaluation.degraded for it in loop.iterations),
             "injection_suspected": any(

@@ -90,7 +90,9 @@ def check_safe_regenerate(caller: Caller, data: Mapping[str, Any]) -> Checked:
         if queued
         else "sync"
     )
-    return Checked(request, delivery, price(request))
+    return Checked(
+        request, delivery, price(request, account=caller.account, project=caller.project)
+    )
 
 
 def do_safe_regenerate(caller: Caller, checked: Checked) -> Outcome:

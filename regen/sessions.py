@@ -17,6 +17,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from billing import provider_keys
 from railsite.errors import RequestValidationError
 from regen import runs
 from regen.engine.loop import Iteration, Loop, evaluate
@@ -90,12 +91,16 @@ def continue_session(*, caller: Caller, session_id: str, content: Any) -> Run:
 
 def _score_and_save(run: Run, loop: Loop, content: str, *, prompt: ImprovementPrompt | None) -> Run:
     try:
-        evaluation, latency = evaluate(get_evaluator(), content, loop)
+        evaluation, latency = evaluate(
+            get_evaluator(account=run.account, project=run.project), content, loop
+        )
     except Exception as error:
+        provider_keys.flush_usage()
         runs.undo_step(run, error, memo=f"session {run.session_id}: evaluation failed")
         raise RegenerationFailed(
             "The evaluation failed; the credits held for it were released.", req_id=run.req_id
         ) from error
+    provider_keys.flush_usage()
     iteration = loop.record(
         content=content,
         evaluation=evaluation,

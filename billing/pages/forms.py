@@ -163,6 +163,24 @@ class PolicyForm(ServiceErrorsMixin, forms.Form):
         required=False,
         label="API keys may decide review items (never those their own calls created)",
     )
+    evaluator = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("", "The server's default"),
+            ("embedded", "Embedded (offline, free)"),
+            ("llm", "LLM judge"),
+            ("cascade", "Cascade: embedded, the LLM judge only when unsure"),
+        ],
+        help_text="Who scores this project's texts.",
+    )
+    judge_model = forms.ChoiceField(
+        required=False, label="Judge model", help_text="For the LLM judge and the cascade."
+    )
+    regenerator = forms.ChoiceField(
+        required=False,
+        label="Default regenerator",
+        help_text="What RAIL_Safe_LLM means for this project's requests.",
+    )
 
     field_aliases = {
         "thresholds": "overall_score",
@@ -180,6 +198,17 @@ class PolicyForm(ServiceErrorsMixin, forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.weights_errors: list[str] = []
+        models = [(name, name) for name in _model_names()]
+        initial = self.initial
+        for name, first in (
+            ("judge_model", [("", "The server's judge")]),
+            ("regenerator", [("", "The server's regenerator"), ("embedded", "Embedded")]),
+        ):
+            stored = initial.get(name) or ""
+            known = {value for value, _ in first + models}
+            missing = [(stored, f"{stored} (no longer configured)")] if stored not in known else []
+            field: Any = self.fields[name]
+            field.choices = first + models + missing
         for dim in DIMENSIONS:
             name = DIMENSION_INFO[dim].name
             self.fields[f"threshold_{dim}"] = _score(name)
@@ -233,3 +262,12 @@ class PolicyForm(ServiceErrorsMixin, forms.Form):
         details = exc.extra.get("details") or {}
         self.weights_errors += details.pop("weights", [])
         super().add_service_error(exc, default=default)
+
+
+def _model_names() -> list[str]:
+    from regen.providers import model_names
+
+    try:
+        return model_names()
+    except ServiceError:  # misconfigured providers: the page still opens, with none listed
+        return []

@@ -367,13 +367,14 @@ class RunDetailSerializer(RunSummarySerializer):
 class IterationSerializer(serializers.ModelSerializer):
     iteration = serializers.IntegerField(source="index")
     latency_ms = serializers.FloatField(read_only=True)
+    engine = serializers.CharField(read_only=True)
 
     class Meta:
         model = Iteration
         fields = [
             "iteration", "content", "score", "confidence", "evaluation", "passed",
             "failing_dimensions", "improvement_from_previous", "rail_prompt",
-            "regeneration_model", "latency_ms",
+            "regeneration_model", "latency_ms", "engine", "cost_usd",
         ]  # fmt: skip
 
 

@@ -32,6 +32,7 @@ def iteration_record(it: Iteration, *, deep: bool) -> dict[str, Any]:
         "latency_ms": it.latency_ms,
         "rail_prompt": it.rail_prompt.to_dict() if it.rail_prompt else None,
         "regeneration_model": it.regeneration_model,
+        "engine": it.evaluation.engine,
     }
 
 
@@ -90,6 +91,14 @@ def usage_block(loop: Loop) -> dict[str, Any]:
         "output_tokens": usage.output_tokens,
         "cost_usd": round(usage.cost_usd, 6),
     }
+
+
+def engine_counts(loop: Loop) -> dict[str, int]:
+    """Count the versions each engine scored (``embedded``, ``llm``, ``embedded-fallback``)."""
+    counts: dict[str, int] = {}
+    for it in loop.iterations:
+        counts[it.evaluation.engine] = counts.get(it.evaluation.engine, 0) + 1
+    return counts
 
 
 def critical_body(loop: Loop, *, review_id: str | None) -> dict[str, Any]:

@@ -70,7 +70,14 @@ class RegenerateRequest:
     def eval_context(self) -> EvalContext:
         """What the evaluator may know of this request besides the text it scores."""
         return EvalContext(
-            self.mode, self.dimensions, self.domain, self.usecase, self.context, self.prompt
+            self.mode,
+            self.dimensions,
+            self.domain,
+            self.usecase,
+            self.context,
+            self.prompt,
+            threshold=self.thresholds.overall_score,
+            dimension_thresholds=tuple(self.thresholds.dimensions.items()),
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -135,6 +135,13 @@ class EvalContext:
     context: str = ""
     prompt: str = ""
     """The prompt that produced the content (``prompt``/``user_query``)."""
+    threshold: float = 7.0
+    """The overall score the text is held to (a cascade asks its judge near it)."""
+    dimension_thresholds: tuple[tuple[str, float], ...] = ()
+    """Per-dimension overrides of ``threshold``."""
+
+    def threshold_for(self, dimension: str) -> float:
+        return dict(self.dimension_thresholds).get(dimension, self.threshold)
 
 
 # An evaluation scored by a fallback engine because the configured one failed (its

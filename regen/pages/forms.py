@@ -11,17 +11,16 @@ import datetime as dt
 from typing import Any, cast
 
 from django import forms
-from django.conf import settings
 from django.db.models import QuerySet
 from django.forms.boundfield import BoundField
 from django.utils import timezone
 
 from billing.models import Account, APIKey, Project
 from railsite.forms import ServiceErrorsMixin
+from regen import providers
 from regen.engine.dimensions import DIMENSION_INFO, DIMENSIONS
 from regen.engine.thresholds import TRADEOFF_MODES
 from regen.engine.types import DOMAINS
-from regen.engines import server_model_name
 from regen.models import Run
 
 DEFAULT = [("", "Project default")]
@@ -57,8 +56,7 @@ def project_label(project: Project) -> str:
 def regenerator_choices() -> list[tuple[str, str]]:
     """Offer the embedded rewriter, and the server's LLM when one is configured."""
     choices = [(EMBEDDED_REGENERATOR, "Embedded (this server)")]
-    if settings.RAIL_LLM_BASE_URL:
-        choices.append((server_model_name(), f"{server_model_name()} (configured LLM)"))
+    choices += [(name, f"{name} (configured LLM)") for name in providers.model_names()]
     return choices
 
 

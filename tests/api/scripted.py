@@ -32,5 +32,5 @@ def install(monkeypatch, evaluator: ModeEvaluator) -> ModeEvaluator:
     """Make ``/railscore/v1/eval`` score with ``evaluator`` for this test."""
     from regen import evals
 
-    monkeypatch.setattr(evals, "get_evaluator", lambda: evaluator)
+    monkeypatch.setattr(evals, "get_evaluator", lambda **_: evaluator)
     return evaluator

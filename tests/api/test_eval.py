@@ -86,7 +86,7 @@ def test_a_locked_policy_overrides_the_request(api_a, key_a):
 def test_a_failed_evaluation_releases_its_hold(api_a, account_a, monkeypatch):
     from regen import evals
 
-    def explode():
+    def explode(**_):
         raise RuntimeError("engine down")
 
     monkeypatch.setattr(evals, "get_evaluator", explode)

@@ -93,7 +93,7 @@ def test_an_entry_of_one_account_is_no_hit_for_another(local_cache):
 
 
 def test_a_failed_evaluation_is_not_cached(api_a, monkeypatch):
-    def explode():
+    def explode(**_):
         raise RuntimeError("engine down")
 
     with monkeypatch.context() as patch:

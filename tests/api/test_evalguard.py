@@ -77,9 +77,11 @@ def use_regenerator(monkeypatch):
     """Make every regenerator lookup (validation, pre-flight, run) return ``fake``."""
 
     def use(fake):
-        monkeypatch.setattr("regen.runs.get_regenerator", lambda model: fake)
-        monkeypatch.setattr("regen.evalguard.get_regenerator", lambda model: fake)
-        monkeypatch.setattr("regen.engines.get_regenerator", lambda model: fake)  # the estimate
+        monkeypatch.setattr("regen.runs.get_regenerator", lambda model, **_: fake)
+        monkeypatch.setattr("regen.evalguard.get_regenerator", lambda model, **_: fake)
+        monkeypatch.setattr(
+            "regen.engines.get_regenerator", lambda model, **_: fake
+        )  # the estimate
         return fake
 
     return use

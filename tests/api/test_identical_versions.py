@@ -33,7 +33,7 @@ class Parrot:
 @pytest.fixture
 def parrot(monkeypatch):
     fake = Parrot()
-    monkeypatch.setattr("regen.runs.get_regenerator", lambda model: fake)
+    monkeypatch.setattr("regen.runs.get_regenerator", lambda model, **_: fake)
     return fake
 
 

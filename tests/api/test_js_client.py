@@ -108,7 +108,7 @@ def test_a_failed_run_names_its_req_id_in_the_500(key_a, monkeypatch):
         def estimate_cost_usd(self, *, text_chars):
             return 0.0
 
-    monkeypatch.setattr(runs, "get_regenerator", lambda model: Down())
+    monkeypatch.setattr(runs, "get_regenerator", lambda model, **_: Down())
     answer = _post(key_a, "/railscore/v1/safe-regenerate", {"content": HEALTHCARE}, JS_22)
 
     assert answer.status_code == 500

@@ -320,7 +320,7 @@ def test_a_policy_block_is_a_stored_422(api_a, key_a):
     assert second.content == first.content
 
 
-def _explode():
+def _explode(**_):
     raise RuntimeError("engine down")
 
 

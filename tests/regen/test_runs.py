@@ -146,7 +146,7 @@ class _Exploding(EmbeddedRegenerator):
 
 
 def test_a_regenerator_failure_releases_every_credit_and_marks_the_run_failed(caller, monkeypatch):
-    monkeypatch.setattr(runs, "get_regenerator", lambda model: _Exploding())
+    monkeypatch.setattr(runs, "get_regenerator", lambda model, **_: _Exploding())
     before = _balance(caller)
     with pytest.raises(RegenerationFailed):
         runs.run_safe_regenerate(caller=caller, request=_request(HEALTHCARE, domain="healthcare"))

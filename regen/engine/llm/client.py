@@ -13,7 +13,7 @@ import math
 import random
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -261,6 +261,7 @@ class LLMClient:
         price_table: Mapping[str, Price] | None = None,
         circuit: CircuitBreaker | None = None,
         max_connections: int = 32,
+        on_completion: Callable[[Completion], None] | None = None,
     ) -> None:
         if min(connect_timeout, read_timeout, total_deadline) <= 0 or max_retries < 0:
             raise ValueError("timeouts must be positive and max_retries >= 0")
@@ -276,6 +277,9 @@ class LLMClient:
         self.max_retry_after = max_retry_after
         self.price = price_for(model, DEFAULT_PRICES if price_table is None else price_table)
         self.circuit = circuit
+        self.on_completion = on_completion
+        """Told of every completed call (e.g. to count an account key's usage)."""
+        self._secret = api_key
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
@@ -356,7 +360,7 @@ class LLMClient:
             except LLMError as error:
                 sent = attempt - 1 if isinstance(error, CircuitOpen) else attempt
                 raise _with_attempts(error, sent) from None
-            return Completion(
+            completion = Completion(
                 text=text,
                 input_tokens=tokens_in,
                 output_tokens=tokens_out,
@@ -364,6 +368,9 @@ class LLMClient:
                 latency_ms=(time.monotonic() - started) * 1000.0,
                 attempts=attempt,
             )
+            if self.on_completion is not None:
+                self.on_completion(completion)
+            return completion
 
     def _delay(self, retry: _Retry, attempt: int) -> float:
         if retry.after is not None:
@@ -415,6 +422,8 @@ class LLMClient:
             raise _Retry(LLMUnavailable("the LLM endpoint is rate limiting (429)"), after=after)
         if status != 200:
             excerpt = raw[:_EXCERPT].decode("utf-8", "replace")
+            if self._secret:  # a provider may echo the key it refuses: never pass it on
+                excerpt = excerpt.replace(self._secret, "[redacted]")
             raise LLMRejected(
                 f"the LLM endpoint refused the call: HTTP {status}: {excerpt}", status=status
             )

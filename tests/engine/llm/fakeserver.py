@@ -71,6 +71,12 @@ class FakeLLM:
     in_flight: int = 0
     peak_in_flight: int = 0
     requests: list[dict[str, Any]] = field(default_factory=list)
+    authorizations: list[str] = field(default_factory=list)
+    """The ``Authorization`` header of each request, in order."""
+    echo_key: bool = False
+    """Quote the request's ``Authorization`` header in error answers, as some providers do."""
+    judge: Callable[[str], float] | None = None
+    """Scores every dimension of a quoted text (a scripted judge); ``scores`` when ``None``."""
     hit_times: list[float] = field(default_factory=list)
     stopping: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -79,11 +85,13 @@ class FakeLLM:
         with self.lock:
             self.hits = self.peak_in_flight = 0
             self.requests.clear()
+            self.authorizations.clear()
             self.hit_times.clear()
 
-    def _arrive(self, body: dict[str, Any]) -> tuple[int, str]:
+    def _arrive(self, body: dict[str, Any], authorization: str = "") -> tuple[int, str]:
         with self.lock:
             self.hits += 1
+            self.authorizations.append(authorization)
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
             self.requests.append(body)
@@ -110,6 +118,8 @@ class FakeLLM:
         if not dimensions:  # not a judge prompt: a rewrite
             return self.rewrite(text) if self.rewrite else f"{text} Please consult a professional."
         scores = dict(self.scores)
+        if self.judge is not None:
+            scores = dict.fromkeys(DIMENSIONS, self.judge(text))
         if mode == "gullible" and _OBEY.search(text):
             scores = dict.fromkeys(DIMENSIONS, 10.0)
         if mode == "out_of_range":
@@ -144,7 +154,7 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.server.fake
         length = int(self.headers.get("Content-Length", "0"))
         body = json.loads(self.rfile.read(length) or b"{}")
-        status, mode = fake._arrive(body)
+        status, mode = fake._arrive(body, self.headers.get("Authorization", ""))
         try:
             self._respond(fake, body, status, mode)
         except (BrokenPipeError, ConnectionResetError):
@@ -162,7 +172,10 @@ class _Handler(BaseHTTPRequestHandler):
         if fake.latency:
             fake.stopping.wait(fake.latency)
         if status != 200:
-            payload = json.dumps({"error": {"message": f"fake status {status}"}}).encode()
+            message = f"fake status {status}"
+            if fake.echo_key:
+                message += f": incorrect API key {self.headers.get('Authorization', '')}"
+            payload = json.dumps({"error": {"message": message}}).encode()
             extra = {"Retry-After": fake.retry_after} if status == 429 and fake.retry_after else {}
             return self._send(status, payload, extra)
         if mode == "bad_envelope":
