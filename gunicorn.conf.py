@@ -6,6 +6,7 @@ deadlines from (``railsite/settings.py``): work for a request ends a few seconds
 and an idempotency key outlives it only as a lease.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -15,6 +16,11 @@ env = environ.Env()
 
 timeout = env.int("RAIL_REQUEST_TIMEOUT", default=30)
 graceful_timeout = timeout
+
+# A web request's statements are cancelled by the server after 5 s, and a database that
+# stops answering costs a request a second more, then a 503 (railsite/postgresql/base.py);
+# Celery workers and management commands keep no limit unless their environment sets one.
+os.environ.setdefault("DATABASE_STATEMENT_TIMEOUT", "5")
 
 # gunicorn's own error answers (a malformed request line, headers too large) in the API's
 # JSON shape rather than HTML

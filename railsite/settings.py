@@ -111,6 +111,21 @@ else:
     # DATABASE_PREPARE=false for a pooler that cannot keep prepared statements.
     if env.bool("DATABASE_PREPARE", default=True):
         DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 0)
+    # A frozen database: the server cancels a statement after DATABASE_STATEMENT_TIMEOUT
+    # seconds (gunicorn.conf.py sets 5 for the web; workers and commands have none), and
+    # the client stops waiting for an answer DATABASE_ANSWER_MARGIN seconds after that
+    # (railsite/postgresql/base.py): a 503, not a request hung until its worker is killed.
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"]["ENGINE"] = "railsite.postgresql"
+    _statement_timeout = env.float("DATABASE_STATEMENT_TIMEOUT", default=0)
+    if _statement_timeout > 0:
+        _options = DATABASES["default"]["OPTIONS"]
+        _options["options"] = (
+            f"{_options.get('options', '')} -c statement_timeout={int(_statement_timeout * 1000)}"
+        ).strip()
+        DATABASE_ANSWER_TIMEOUT = _statement_timeout + env.float(
+            "DATABASE_ANSWER_MARGIN", default=1.0
+        )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: the database by default (table railsite_cache, made by `manage.py

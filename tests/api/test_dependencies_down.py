@@ -151,3 +151,101 @@ def test_a_frozen_redis_costs_an_eval_about_a_second_not_a_hang(api_a, own_redis
     assert frozen.json()["result"]["from_cache"] is False  # the cache could not answer
     assert elapsed < 2.5
     assert thawed.json()["result"]["from_cache"] is True  # back in service
+
+
+# A TCP relay to PostgreSQL in its own process: stopping it (SIGSTOP) freezes the database
+# as a client sees it, with the connection open and nothing ever answered.
+RELAY = """
+import socket, sys, threading
+upstream = (sys.argv[1], int(sys.argv[2]))
+listener = socket.create_server(("127.0.0.1", 0))
+print(listener.getsockname()[1], flush=True)
+
+def pump(source, sink):
+    try:
+        while data := source.recv(65536):
+            sink.sendall(data)
+    except OSError:
+        pass
+    finally:
+        source.close()
+        sink.close()
+
+while True:
+    client, _ = listener.accept()
+    server = socket.create_connection(upstream)
+    threading.Thread(target=pump, args=(client, server), daemon=True).start()
+    threading.Thread(target=pump, args=(server, client), daemon=True).start()
+"""
+
+
+@pytest.fixture
+def frozen_database_connection(db, settings):
+    """A second connection to the test database through a relay the test can freeze."""
+    import signal
+    import subprocess
+    import sys
+
+    from django.db import connections
+
+    params = connection.settings_dict
+    relay = subprocess.Popen(
+        [sys.executable, "-c", RELAY, params["HOST"] or "127.0.0.1", str(params["PORT"] or 5432)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    port = int(relay.stdout.readline())
+    settings.DATABASE_ANSWER_TIMEOUT = 1.0
+    backend = connections.create_connection("default").__class__
+    options = {**params["OPTIONS"], "connect_timeout": 10}  # a busy machine's relay is slow
+    relayed = backend(
+        {**params, "PORT": port, "CONN_MAX_AGE": 0, "OPTIONS": options}, alias="relayed"
+    )
+    try:
+        yield relayed, relay
+    finally:
+        relay.send_signal(signal.SIGCONT)
+        relay.kill()
+        relay.wait(timeout=10)
+        relayed.close()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the PostgreSQL backend's guard")
+def test_a_frozen_database_costs_a_statement_about_a_second_then_an_error(
+    frozen_database_connection,
+):
+    """Issue 11, defect 4: PostgreSQL frozen mid-connection hung 30 s, then an HTML 500."""
+    import signal
+
+    relayed, relay = frozen_database_connection
+    with relayed.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone() == (1,)
+    relay.send_signal(signal.SIGSTOP)
+    started = time.monotonic()
+    with (
+        pytest.raises(OperationalError, match="did not answer within 1 s"),
+        relayed.cursor() as cursor,
+    ):
+        cursor.execute("SELECT 1")
+    elapsed = time.monotonic() - started
+    assert 0.9 < elapsed < 2.0
+    relay.send_signal(signal.SIGCONT)
+    relayed.close()  # the guard closed it mid-statement; the next request reconnects
+    with relayed.cursor() as cursor:
+        cursor.execute("SELECT 2")
+        assert cursor.fetchone() == (2,)
+
+
+def test_a_database_error_in_an_api_call_is_a_503_with_retry_after(api_a, monkeypatch):
+    """What a frozen database's OperationalError becomes for the caller."""
+    from billing import keys
+
+    def frozen(prefix):
+        raise OperationalError("The database did not answer within 1 s; the connection was closed.")
+
+    monkeypatch.setattr(keys, "_fetch", frozen)
+    response = api_a.post("/railscore/v1/eval", {"content": FACTUAL}, format="json")
+    assert response.status_code == 503
+    assert response.json()["code"] == "SERVICE_UNAVAILABLE"
+    assert response["Retry-After"]
