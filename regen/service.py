@@ -11,14 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from billing import ledger
 from billing.plans import check_max_regenerations, check_mode_allowed
 from railsite.errors import RequestValidationError
 from regen import runs, sessions
 from regen.engine.estimate import Estimate
-from regen.engine.requests import RegenerateRequest, RequestInvalid, parse_regenerate_request
+from regen.engine.requests import (
+    Delivery,
+    RegenerateRequest,
+    RequestInvalid,
+    parse_delivery,
+    parse_regenerate_request,
+)
 from regen.engine.scoring import Evaluation
 from regen.engines import EXTERNAL, price
 from regen.errors import invalid_request
@@ -38,9 +44,6 @@ class Outcome:
     run: Run | None = None
 
 
-Delivery = Literal["dry_run", "external", "async", "sync"]
-
-
 @dataclass(frozen=True, slots=True)
 class Checked:
     """A safe-regenerate call that passed every check: what to run, how, and its price."""
@@ -51,15 +54,6 @@ class Checked:
     original: Evaluation | None = None
     """The original's evaluation, when an enforced ``/eval`` already scored and charged it
     (a synchronous run then starts from it: see ``engine.loop.run_loop``)."""
-
-
-def _flag(data: Mapping[str, Any], name: str) -> bool:
-    value = data.get(name, False)
-    if not isinstance(value, bool):
-        raise RequestValidationError(
-            f"{name}: Must be true or false.", details={name: ["Must be true or false."]}
-        )
-    return value
 
 
 def prepare(caller: Caller, data: Mapping[str, Any]) -> RegenerateRequest:
@@ -80,16 +74,10 @@ def prepare(caller: Caller, data: Mapping[str, Any]) -> RegenerateRequest:
 def check_safe_regenerate(caller: Caller, data: Mapping[str, Any]) -> Checked:
     """Check a safe-regenerate body for ``caller``: policy, fields, plan, and price."""
     request = prepare(caller, data)
-    dry, queued = _flag(data, "dry_run"), _flag(data, "async")
-    delivery: Delivery = (
-        "dry_run"
-        if dry
-        else "external"
-        if request.regeneration_model == EXTERNAL
-        else "async"
-        if queued
-        else "sync"
-    )
+    try:
+        delivery = parse_delivery(data, external=request.regeneration_model == EXTERNAL)
+    except RequestInvalid as error:
+        raise invalid_request(error) from error
     return Checked(
         request, delivery, price(request, account=caller.account, project=caller.project)
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from .dimensions import DIMENSIONS
 from .thresholds import TRADEOFF_MODES, Thresholds, TradeoffMode
@@ -331,6 +331,26 @@ def _content(data: Mapping[str, Any], errors: FieldErrors) -> str:
     if not len(content.strip()) >= CONTENT_MIN or len(content) > CONTENT_MAX:
         errors.add("content", f"Content must be between {CONTENT_MIN} and {CONTENT_MAX} characters")
     return content
+
+
+Delivery = Literal["dry_run", "external", "async", "sync"]
+
+
+def parse_delivery(data: Mapping[str, Any], *, external: bool) -> Delivery:
+    """Read how a safe-regenerate call wants its run: priced only (``dry_run``), by the
+    caller's own model (``external``: the request names it), queued (``async``), or now.
+
+    ``dry_run`` and ``async`` are booleans like every flag; a bad one is a RequestInvalid.
+    """
+    errors = FieldErrors()
+    dry, queued = _flag(data, "dry_run", errors), _flag(data, "async", errors)
+    if errors.details:
+        raise RequestInvalid(errors.details)
+    if dry:
+        return "dry_run"
+    if external:
+        return "external"
+    return "async" if queued else "sync"
 
 
 def _flag(data: Mapping[str, Any], name: str, errors: FieldErrors) -> bool:
