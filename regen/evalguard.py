@@ -55,7 +55,7 @@ from regen.engine.requests import (
 )
 from regen.engine.scoring import Evaluation
 from regen.engine.thresholds import Thresholds
-from regen.engines import EXTERNAL, SERVER_REGENERATOR, get_regenerator, price
+from regen.engines import EXTERNAL, SERVER_REGENERATOR, check_model, price
 from regen.errors import BudgetExceeded
 from regen.models import Run
 from regen.runs import Caller
@@ -150,7 +150,8 @@ def _regenerator(data: Mapping[str, Any], errors: FieldErrors) -> str:
     try:
         if value == EXTERNAL:
             raise RequestValidationError("external regeneration is not offered here")
-        get_regenerator(value)  # a name this server does not configure is a 400
+        if value != SERVER_REGENERATOR:
+            check_model(value, field="regeneratorModel")  # not configured here: a 400
     except RequestValidationError:
         if value == DEFAULT_MODEL:
             return SERVER_REGENERATOR

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.urls import reverse
+
 from billing import ledger
 from billing.plans import check_max_regenerations, check_mode_allowed
 from railsite.errors import RequestValidationError
@@ -114,7 +116,7 @@ def job_body(run: Run) -> dict[str, Any]:
     body: dict[str, Any] = {
         "job_id": str(run.id),
         "status": run.status,
-        "status_url": f"/railscore/v1/jobs/{run.id}",
+        "status_url": reverse("api-job", args=[run.id]),
         "progress": {
             # counted from the rows read here: the run row was read a moment earlier, and a
             # worker may have stored another iteration in between

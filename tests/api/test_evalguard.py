@@ -78,7 +78,7 @@ def use_regenerator(monkeypatch):
 
     def use(fake):
         monkeypatch.setattr("regen.runs.get_regenerator", lambda model, **_: fake)
-        monkeypatch.setattr("regen.evalguard.get_regenerator", lambda model, **_: fake)
+        monkeypatch.setattr("regen.evalguard.check_model", lambda name, **_: name)
         monkeypatch.setattr(
             "regen.engines.get_regenerator", lambda model, **_: fake
         )  # the estimate
