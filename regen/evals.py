@@ -247,20 +247,22 @@ def _regenerate(
     if not project.regenerate_enabled:
         checked = replace(checked, request=replace(checked.request, max_regenerations=0))
     checked = replace(checked, original=evaluation)
-    ran = service.do_safe_regenerate(caller, checked)
-    result, run = ran.body["result"], ran.run
+    run = service.do_safe_regenerate(caller, checked).run
+    assert run is not None  # run synchronously, here and now
+    answer = run.answer
+    result = answer["result"]
     passed = result["status"] == "passed"
     fallback = project.regenerate_fallback
     outcome["regeneration"] = {
-        "req_id": run.req_id if run is not None else None,
+        "req_id": run.req_id,
         "status": result["status"],
         "best_content": result["best_content"],
         "best_score": result["best_scores"]["rail_score"]["score"],
         "iterations_taken": result["iterations_taken"],
-        "credits_consumed": ran.body["credits_consumed"],
+        "credits_consumed": answer["credits_consumed"],
     }
     outcome["action"] = "regenerated" if passed else _FALLBACK_ACTION[fallback]
-    review = getattr(run, "review_item", None) if run is not None and not passed else None
+    review = getattr(run, "review_item", None) if not passed else None
     if review is not None:
         outcome["review_id"] = str(review.id)
     body = {**body, "policy_outcome": outcome}

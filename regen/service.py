@@ -13,9 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.urls import reverse
-
-from billing import ledger
 from billing.plans import check_max_regenerations, check_mode_allowed
 from railsite.errors import RequestValidationError
 from regen import runs, sessions
@@ -30,7 +27,7 @@ from regen.engine.requests import (
 from regen.engine.scoring import Evaluation
 from regen.engines import EXTERNAL, price
 from regen.errors import invalid_request
-from regen.models import ReviewItem, Run
+from regen.models import Run
 from regen.policy import apply_policy
 from regen.runs import Caller
 
@@ -39,10 +36,11 @@ API_ONLY_FIELDS = frozenset({"async", "dry_run"})
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """An HTTP-agnostic answer: status code, body, and the run behind it if any."""
+    """What a call did, for its caller to answer (``regen.api.bodies`` for the API): how it
+    was delivered, the run it made (none for a dry run), and the price it was checked at."""
 
-    status: int
-    body: dict[str, Any]
+    delivery: Delivery
+    estimate: Estimate
     run: Run | None = None
 
 
@@ -89,68 +87,19 @@ def do_safe_regenerate(caller: Caller, checked: Checked) -> Outcome:
     """Run a checked call the way it asks; raise the contract's errors."""
     request, estimate = checked.request, checked.estimate
     if checked.delivery == "dry_run":
-        return Outcome(200, dry_run(caller, estimate))
+        return Outcome("dry_run", estimate)
     if checked.delivery == "external":
         run = sessions.start_session(caller=caller, request=request)
-        return Outcome(200, run.answer, run)
-    if checked.delivery == "async":
+    elif checked.delivery == "async":
         run = runs.submit_async(caller=caller, request=request, priced=estimate)
         run.refresh_from_db()  # an eager worker may have finished it already
-        return Outcome(202, job_body(run), run)
-    run = runs.run_safe_regenerate(
-        caller=caller, request=request, priced=estimate, original=checked.original
-    )
-    return Outcome(200, run.answer, run)
+    else:
+        run = runs.run_safe_regenerate(
+            caller=caller, request=request, priced=estimate, original=checked.original
+        )
+    return Outcome(checked.delivery, estimate, run)
 
 
 def safe_regenerate(*, caller: Caller, data: Mapping[str, Any]) -> Outcome:
     """Check a safe-regenerate body, then run it: the API's and the playground's entry."""
     return do_safe_regenerate(caller, check_safe_regenerate(caller, data))
-
-
-def job_body(run: Run) -> dict[str, Any]:
-    """Render an async job's state: progress per iteration, then its result."""
-    iterations = list(
-        run.iterations.order_by("index").values("index", "score", "passed", "failing_dimensions")
-    )
-    body: dict[str, Any] = {
-        "job_id": str(run.id),
-        "status": run.status,
-        "status_url": reverse("api-job", args=[run.id]),
-        "progress": {
-            # counted from the rows read here: the run row was read a moment earlier, and a
-            # worker may have stored another iteration in between
-            "iterations_done": len(iterations),
-            "max_iterations": run.max_regenerations + 1,
-            "iterations": [
-                {
-                    "iteration": it["index"],
-                    "score": it["score"],
-                    "thresholds_met": it["passed"],
-                    "failing_dimensions": it["failing_dimensions"],
-                }
-                for it in iterations
-            ],
-        },
-        "created_at": run.created_at.isoformat(),
-        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-    }
-    if run.is_final:
-        body["result"] = run.response
-        body["error"] = run.error or None
-    item = ReviewItem.objects.filter(run=run).first()
-    if item is not None:  # the human decision flows back to the caller polling the job
-        body["review"] = item.decision_block()
-    return body
-
-
-def dry_run(caller: Caller, estimate: Estimate) -> dict[str, Any]:
-    """Report a request's worst case in credits and USD, without running or charging it."""
-    available = ledger.available_of(caller.account)
-    return {
-        "dry_run": True,
-        "worst_case_credits": float(estimate.credits),
-        "worst_case_usd": estimate.usd,
-        "credits_available": float(available),
-        "sufficient": available >= estimate.credits,
-    }

@@ -16,6 +16,7 @@ from billing.authentication import APIKeyMixin, api_key_of
 from railsite.errors import RequestValidationError, ServiceUnavailable
 from railsite.params import read_filters
 from regen import agent, evals, introspection, reviews, service, sessions
+from regen.api import bodies
 from regen.api import serializers as s
 from regen.api.shapes import shaped
 from regen.engine.types import DOMAINS
@@ -127,8 +128,10 @@ class SafeRegenerateView(APIKeyMixin, APIView):
     )
     @idempotent
     def post(self, request: Request) -> Response:
-        outcome = service.safe_regenerate(caller=caller_of(request), data=_body(request))
-        return shaped(request, outcome.body, outcome.status)
+        caller = caller_of(request)
+        outcome = service.safe_regenerate(caller=caller, data=_body(request))
+        status, body = bodies.safe_regenerate(outcome, caller.account)
+        return shaped(request, body, status)
 
 
 class ContinueView(APIKeyMixin, APIView):
@@ -230,7 +233,7 @@ class RunDetailView(APIKeyMixin, APIView):
 class JobView(APIKeyMixin, APIView):
     @extend_schema(responses=s.responses(200, 404), tags=["jobs"])
     def get(self, request: Request, run_id: str) -> Response:
-        return Response(service.job_body(_run_for(request, run_id)))
+        return Response(bodies.job_status(_run_for(request, run_id)))
 
 
 class ReviewListView(APIKeyMixin, APIView):
