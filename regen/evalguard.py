@@ -44,7 +44,7 @@ from billing.models import Project
 from billing.plans import check_max_regenerations, check_mode_allowed
 from railsite.errors import NotFound, RequestValidationError
 from regen import runs
-from regen.engine.loop import Loop
+from regen.api.bodies import evalguard_answer
 from regen.engine.requests import (
     CONTENT_MAX,
     CONTENT_MIN,
@@ -53,7 +53,6 @@ from regen.engine.requests import (
     RegenerateRequest,
     parse_dimensions,
 )
-from regen.engine.scoring import Evaluation
 from regen.engine.thresholds import Thresholds
 from regen.engines import EXTERNAL, SERVER_REGENERATOR, check_model, price
 from regen.errors import BudgetExceeded
@@ -73,12 +72,6 @@ FIELDS = frozenset(
         "regeneratorModel", "maxCostUsd", "projectId", "recordHistory",
     }
 )  # fmt: skip
-STOP_REASONS = {
-    "passed": "passed",
-    "max_iterations_reached": "max_iterations",
-    "no_improvement": "no_improvement",
-    "budget_exhausted": "budget_exhausted",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,41 +255,8 @@ def safe_regenerate(*, caller: Caller, data: Any) -> dict[str, Any]:
         caller=caller,
         request=request,
         kind=Run.Kind.EVALGUARD,
-        render=lambda run, loop: response_body(run, loop, estimate=estimate),
+        render=lambda run, loop: evalguard_answer(run, loop, estimate=estimate),
         keep_history=parsed.record_history,
         priced=priced,
     )
     return run.answer
-
-
-def gate_score(evaluation: Evaluation, dimensions: tuple[str, ...]) -> float:
-    """Return an evaluation's worst selected dimension on the 0-1 scale."""
-    return round(
-        min(evaluation.scores[d].score for d in dimensions if d in evaluation.scores) / 10, 2
-    )
-
-
-def response_body(run: Run, loop: Loop, *, estimate: float) -> dict[str, Any]:
-    """Render a finished EvalGuard loop as seed 002's body, plus ``runId`` and ``credits``."""
-    dimensions = loop.request.dimensions
-    best, usage = loop.best, loop.usage
-    breakdown = {name: float(value) for name, value in loop.credits_breakdown.items()}
-    return {
-        "result": {
-            "content": best.content,
-            "finalScore": gate_score(best.evaluation, dimensions),
-            "passedThreshold": best.passed,
-            "iterationsTaken": loop.regenerations,
-            "iterationScores": [gate_score(it.evaluation, dimensions) for it in loop.iterations],
-            "stopReason": STOP_REASONS[loop.status],
-        },
-        "cost": {
-            "estimatedWorstCaseUsd": estimate,
-            "actualUsd": round(usage.cost_usd, 6),
-            "llmCallCount": usage.llm_calls,
-            "actualInputTokens": usage.input_tokens,
-            "actualOutputTokens": usage.output_tokens,
-        },
-        "runId": str(run.id),
-        "credits": {"consumed": breakdown["total"], "breakdown": breakdown},
-    }

@@ -26,18 +26,12 @@ from django.utils import timezone
 
 from billing import ledger, provider_keys
 from billing.models import Account, APIKey, Project
+from regen.api.bodies import run_answer
 from regen.engine import deadline as request_deadline
 from regen.engine.estimate import Estimate
 from regen.engine.loop import Iteration as LoopIteration
 from regen.engine.loop import Loop, run_loop
-from regen.engine.report import (
-    credits_breakdown,
-    critical_body,
-    engine_counts,
-    loop_result,
-    stop_block,
-    usage_block,
-)
+from regen.engine.report import credits_breakdown
 from regen.engine.requests import RegenerateRequest
 from regen.engine.scoring import Evaluation
 from regen.engines import EXTERNAL, get_evaluator, get_prices, get_regenerator, price
@@ -332,36 +326,6 @@ def apply_loop(run: Run, loop: Loop) -> None:
         run.finished_at = timezone.now()
 
 
-def response_body(run: Run, loop: Loop) -> dict[str, Any]:
-    """Render the body the caller gets for a finished loop."""
-    if loop.status == "critical":
-        review = getattr(run, "review_item", None)
-        return critical_body(loop, review_id=str(review.id) if review else None)
-    breakdown = credits_breakdown(loop)
-    return {
-        "result": loop_result(loop),
-        "metadata": {
-            "req_id": run.req_id,
-            "mode": loop.request.mode,
-            "total_iterations": len(loop.iterations),
-            "total_latency_ms": loop.total_latency_ms,
-            "usage": usage_block(loop),
-            # which engine scored how many versions (a cascade: embedded or the judge)
-            "engines": engine_counts(loop),
-            # the LLM judge was down and the offline evaluator scored instead
-            "degraded": any(it.evaluation.degraded for it in loop.iterations),
-            "injection_suspected": any(
-                issue.kind == "prompt_injection"
-                for it in loop.iterations
-                for issue in it.evaluation.issues
-            ),
-            **stop_block(loop),  # stop_reason when the loop stopped at an identical version
-        },
-        "credits_consumed": breakdown["total"],
-        "credits_breakdown": breakdown,
-    }
-
-
 def enqueue_review(run: Run, loop: Loop) -> ReviewItem | None:
     critical = loop.status == "critical"
     if not critical and (loop.status == "passed" or loop.request.on_failure != "human_review"):
@@ -408,7 +372,7 @@ def finish_run(
         apply_loop(run, loop)
         enqueue_review(run, loop)
         critical = loop.status == "critical"
-        run.response = (render if render and not critical else response_body)(run, loop)
+        run.response = (render if render and not critical else run_answer)(run, loop)
         run.save()
         # last, just before the commit: the account's row lock is held as briefly as it can
         if run.hold is not None:

@@ -20,6 +20,7 @@ from django.utils import timezone
 from billing import provider_keys
 from railsite.errors import RequestValidationError
 from regen import runs
+from regen.api.bodies import run_answer, session_answer
 from regen.engine.loop import Iteration, Loop, evaluate
 from regen.engine.pricing import Prices
 from regen.engine.requests import CONTENT_MAX, CONTENT_MIN, RegenerateRequest
@@ -33,7 +34,7 @@ from regen.errors import (
     SessionNotFound,
 )
 from regen.models import Run
-from regen.runs import Caller, enqueue_review, response_body
+from regen.runs import Caller, enqueue_review
 
 SESSION_TTL = timedelta(minutes=15)
 EXTERNAL_MODEL = "external"
@@ -163,22 +164,9 @@ def _apply_loop(run: Run, loop: Loop, *, critical: Loop | None = None) -> None:
     if critical is not None:
         run.status, run.finished_at = Run.Status.CRITICAL, timezone.now()
         enqueue_review(run, critical)
-        run.response = response_body(run, critical)
+        run.response = run_answer(run, critical)
         run.response["credits_consumed"] = run.credits_breakdown["total"]  # the session's, as ever
         return
     if loop.done:
         enqueue_review(run, loop)
-    run.response = session_body(run, loop)
-
-
-def session_body(run: Run, loop: Loop) -> dict[str, Any]:
-    """Render a session's answer: the usual body, plus the prompt while it awaits."""
-    body = response_body(run, loop)
-    if loop.status == "critical":
-        return body
-    result = body["result"]
-    result["session_id"] = run.session_id
-    if loop.status == "awaiting_regeneration":
-        result["rail_prompt"] = run.session_state["pending_prompt"]
-        result["expires_at"] = run.expires_at.isoformat() if run.expires_at else None
-    return body
+    run.response = session_answer(run, loop)

@@ -10,7 +10,7 @@ from .scoring import Evaluation
 from .thresholds import ThresholdsMet
 
 
-def _money(value: Any) -> float:
+def money(value: Any) -> float:
     return float(round(value, 2))
 
 
@@ -37,7 +37,7 @@ def iteration_record(it: Iteration, *, deep: bool) -> dict[str, Any]:
 
 
 def credits_breakdown(loop: Loop) -> dict[str, float]:
-    return {name: _money(value) for name, value in loop.credits_breakdown.items()}
+    return {name: money(value) for name, value in loop.credits_breakdown.items()}
 
 
 def loop_result(loop: Loop) -> dict[str, Any]:
@@ -99,26 +99,6 @@ def engine_counts(loop: Loop) -> dict[str, int]:
     for it in loop.iterations:
         counts[it.evaluation.engine] = counts.get(it.evaluation.engine, 0) + 1
     return counts
-
-
-def critical_body(loop: Loop, *, review_id: str | None) -> dict[str, Any]:
-    """Render the 422 body of critical content (seed 001, plus ``review_id``)."""
-    first = loop.iterations[0]
-    credits = _money(loop.credits_breakdown["total"])
-    return {
-        "error": (
-            "Content flagged as critically unsafe (avg score < 3.0). "
-            "Cannot regenerate — requires human review."
-        ),
-        "code": "RAIL_CRITICAL_CONTENT",
-        "requires_human_review": True,
-        "credits_consumed": credits,
-        "review_id": review_id,
-        "evaluation": {
-            **first.evaluation.to_dict(),
-            "failing_dimensions": first.failing_dimensions,
-        },
-    }
 
 
 def suggestions_for(evaluation: Evaluation, failing: list[str]) -> list[str]:

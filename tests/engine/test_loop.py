@@ -4,9 +4,10 @@ from decimal import Decimal
 
 import pytest
 
+from regen.api.bodies import critical_answer as critical_body
 from regen.engine.loop import Loop, run_loop, step
 from regen.engine.pricing import Prices
-from regen.engine.report import critical_body, loop_result
+from regen.engine.report import loop_result
 from regen.engine.requests import parse_regenerate_request
 from regen.engine.types import EngineError
 
