@@ -5,7 +5,7 @@ takes the row lock on PostgreSQL and the write lock on SQLite, and checks the av
 balance in the same statement, so two requests can never spend the same credit), then
 append-only ``LedgerEntry`` rows carrying the balance after them, in one transaction.
 
-Holds: ``hold`` reserves a worst case; ``settle`` charges what was used and releases
+Holds: ``hold`` reserves a worst case (and stops a key at its monthly budget); ``settle`` charges what was used and releases
 the rest; ``release`` returns everything. A hold leaves the ``open`` state exactly once,
 through a conditional update, so it can never be settled or released twice.
 """
@@ -22,8 +22,8 @@ from django.db import connection, transaction
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
-from billing.errors import HoldClosed, InsufficientCredits, InvalidAmount
-from billing.models import Account, CreditAccount, Hold, LedgerEntry
+from billing.errors import HoldClosed, InsufficientCredits, InvalidAmount, KeyBudgetExceeded
+from billing.models import Account, APIKey, CreditAccount, Hold, LedgerEntry, month_start
 from railsite.errors import RequestValidationError
 
 logger = logging.getLogger(__name__)
@@ -103,22 +103,31 @@ def adjust(*, account: Account, amount: Any, reason: str, created_by: Any) -> Le
 
 
 def hold(
-    *, account: Account, amount: Any, reference: str, memo: str = "", request_bound: bool = False
+    *,
+    account: Account,
+    amount: Any,
+    reference: str,
+    memo: str = "",
+    request_bound: bool = False,
+    api_key: APIKey | None = None,
 ) -> Hold:
     """Reserve credits for work about to run, or raise InsufficientCredits.
 
     ``request_bound``: the request that makes the hold closes it (see
-    ``release_orphaned_holds``).
+    ``release_orphaned_holds``). ``api_key``: the key whose call it is; a key with a
+    monthly budget gets KeyBudgetExceeded, and nothing held, when the hold would pass it.
     """
     amount = to_amount(amount)
     with transaction.atomic():
         held = Hold.objects.create(
             account=account, amount=amount, reference=reference, memo=memo,
-            request_bound=request_bound,
+            request_bound=request_bound, api_key=api_key,
         )  # fmt: skip
         after = _apply(account.pk, held_change=amount, needs=amount)
         if after is None:
             raise InsufficientCredits(balance=available_of(account), required=amount)
+        if api_key is not None and api_key.monthly_credit_budget is not None:
+            _check_key_budget(api_key.pk, amount)
         _write(
             account.pk,
             Kind.HOLD,
@@ -129,6 +138,24 @@ def hold(
             memo=memo,
         )
     return held
+
+
+def _check_key_budget(key_id: int, amount: Decimal) -> None:
+    """Raise KeyBudgetExceeded if the key's holds this month, this one included, pass its
+    budget (read afresh: it may have changed since the key was loaded).
+
+    Called after ``_apply`` in the hold's transaction: the account's row lock is held until
+    commit, and every hold of the key takes it, so a concurrent hold of the same key waits
+    and then counts this one (PostgreSQL's read committed sees it once committed). Two
+    calls can never both pass the budget.
+    """
+    now = timezone.now()
+    row = APIKey.objects.filter(pk=key_id).with_month_spend(now)
+    budget, spent = row.values_list("monthly_credit_budget", "month_spent").get()
+    if budget is not None and spent > budget:
+        raise KeyBudgetExceeded(
+            budget=budget, spent=spent - amount, required=amount, month=month_start(now)
+        )
 
 
 def settle(*, hold: Hold, used: Any) -> Hold:

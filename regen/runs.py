@@ -99,7 +99,13 @@ def open_run(
         run.credits_held = hold
     memo = "external session evaluation" if session else f"{kind} worst case"
     with transaction.atomic():
-        run.hold = ledger.hold(account=caller.account, amount=hold, reference=run.req_id, memo=memo)
+        run.hold = ledger.hold(
+            account=caller.account,
+            amount=hold,
+            reference=run.req_id,
+            memo=memo,
+            api_key=caller.api_key,
+        )
         run.save(force_insert=True)
     return run
 
@@ -443,7 +449,11 @@ def hold_step(run: Run, *, amount: Decimal, memo: str) -> None:
     try:
         with transaction.atomic():
             run.hold = ledger.hold(
-                account=run.account, amount=amount, reference=run.req_id, memo=memo
+                account=run.account,
+                amount=amount,
+                reference=run.req_id,
+                memo=memo,
+                api_key=run.api_key,
             )
             Run.objects.filter(id=run.id).update(hold=run.hold)
     except Exception:
