@@ -29,17 +29,38 @@ from regen.engine.thresholds import TRADEOFF_MODES, Thresholds
 from regen.engine.types import DOMAINS
 
 
+def _budget_field() -> forms.DecimalField:
+    return forms.DecimalField(
+        label="Monthly credit budget (optional)",
+        required=False,
+        min_value=Decimal("0.01"),
+        max_value=Decimal("1000000000"),
+        max_digits=12,
+        decimal_places=2,
+        help_text="Optional: the most credits this key may spend in a calendar month (UTC); "
+        "a call that would pass it gets a 402. Empty: no limit but the balance.",
+        widget=forms.NumberInput(attrs={"min": "0.01", "step": "any", "placeholder": "no limit"}),
+    )
+
+
 class KeyForm(ServiceErrorsMixin, forms.Form):
-    """Create an API key for one of the account's projects."""
+    """Create an API key for one of the account's projects, with an optional budget."""
 
     name = forms.CharField(max_length=120, help_text="What uses the key, e.g. “billing worker”.")
     project = forms.ModelChoiceField(queryset=Project.objects.none(), empty_label=None)
+    monthly_credit_budget = _budget_field()
 
     def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field: Any = self.fields["project"]
         field.queryset = account.projects.order_by("name")  # no other account's project
         field.label_from_instance = lambda project: f"{project.name} ({project.environment})"
+
+
+class BudgetForm(ServiceErrorsMixin, forms.Form):
+    """Set or clear one key's monthly credit budget."""
+
+    monthly_credit_budget = _budget_field()
 
 
 class ProjectForm(ServiceErrorsMixin, forms.Form):
