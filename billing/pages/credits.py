@@ -108,14 +108,9 @@ def _usage_figure(account: Account, days: int = USAGE_DAYS) -> tuple[dict[str, A
 
 def _ledger(account: Account, filters: LedgerFilterForm, page: str | None) -> dict[str, Any]:
     """The page of ledger lines the filters ask for, each with its raw entries."""
-    entries = LedgerEntry.objects.filter(account=account)
-    kind = ""
-    if filters.is_valid():
-        kind = filters.cleaned_data["kind"]
-        if reference := filters.cleaned_data["reference"].strip():
-            entries = entries.filter(reference=reference)
-    lines = Paginator(entries.lines(kind=kind), PAGE_SIZE).get_page(page)
-    return {"page": lines, "lines": ledger_lines(account, lines), "filters": filters}
+    lines = filters.lines(LedgerEntry.objects.filter(account=account))
+    shown = Paginator(lines, PAGE_SIZE).get_page(page)
+    return {"page": shown, "lines": ledger_lines(account, shown), "filters": filters}
 
 
 @dataclass

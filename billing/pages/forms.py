@@ -72,18 +72,18 @@ class ProjectForm(ServiceErrorsMixin, forms.Form):
 
 
 class LedgerFilterForm(forms.Form):
-    """Narrow the ledger to one kind of entry and/or one reference (a run's req_id, ...)."""
+    """Narrow the ledger to lines with one kind of entry and/or one reference (a req_id)."""
 
     kind = forms.ChoiceField(choices=[("", "All kinds"), *LedgerEntry.Kind.choices], required=False)
     reference = forms.CharField(max_length=100, required=False)
 
-    def filter(self, entries: QuerySet[LedgerEntry]) -> QuerySet[LedgerEntry]:
+    def lines(self, entries: QuerySet[LedgerEntry]) -> QuerySet[Any]:
+        """Return the ledger's lines (``LedgerEntry.objects.lines``) the filters keep."""
         if not self.is_valid():
-            return entries
-        for name in ("kind", "reference"):
-            if value := self.cleaned_data[name].strip():
-                entries = entries.filter(**{name: value})
-        return entries
+            return entries.lines()
+        if reference := self.cleaned_data["reference"].strip():
+            entries = entries.filter(reference=reference)
+        return entries.lines(kind=self.cleaned_data["kind"])
 
 
 class CreditChangeForm(ServiceErrorsMixin, forms.Form):

@@ -12,7 +12,9 @@ from regen.models import Run
 from tests.factories import APIKeyFactory, ProjectFactory
 from tests.helpers import client_for
 
-from .texts import FACTUAL, HEALTHCARE, SEED_THRESHOLDS
+from .texts import FACTUAL, HEALTHCARE, HIRING, SEED_THRESHOLDS
+
+FIXED_HIRING = "When reviewing resumes, focus on the skills and experience the role requires."
 
 REGENERATE = "/railscore/v1/safe-regenerate"
 EVAL = "/railscore/v1/eval"
@@ -114,3 +116,34 @@ def test_the_ledger_api_is_unchanged_raw_entries(api_a, account_a, key_a):
     ledger.settle(hold=held, used=Decimal("1"))
     results = api_a.get("/railscore/v1/credits/ledger").json()["results"]
     assert [entry["kind"] for entry in results[:3]] == ["release", "charge", "hold"]
+
+
+def test_a_session_continue_past_the_budget_answers_402_and_the_session_still_waits(account_a):
+    key = APIKeyFactory(
+        project=ProjectFactory(account=account_a), monthly_credit_budget=Decimal("1")
+    )
+    client = client_for(key)
+    started = client.post(
+        REGENERATE,
+        {"content": HIRING, "regeneration_model": "external"},
+        format="json",
+    ).json()["result"]
+    assert started["status"] == "awaiting_regeneration"  # its first evaluation: 1 credit
+    before = state(account_a)
+    response = client.post(
+        "/railscore/v1/safe-regenerate/continue",
+        {"session_id": started["session_id"], "regenerated_content": FIXED_HIRING},
+        format="json",
+    )
+    assert response.status_code == 402
+    assert response.json()["code"] == "KEY_BUDGET_EXCEEDED"
+    assert state(account_a) == before
+    run = Run.objects.get(session_id=started["session_id"])
+    assert run.status == Run.Status.AWAITING_REGENERATION
+    keys.set_budget(key=key, monthly_credit_budget=Decimal("2"))
+    again = client.post(
+        "/railscore/v1/safe-regenerate/continue",
+        {"session_id": started["session_id"], "regenerated_content": FIXED_HIRING},
+        format="json",
+    )
+    assert again.status_code == 200

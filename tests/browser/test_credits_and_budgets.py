@@ -99,6 +99,9 @@ def test_staff_get_the_grant_form_and_reviewers_and_viewers_no_credits_page(
     page.goto(f"{live_server.url}/credits/?account={team['account'].slug}")
     expect(page.locator("text=Grant or adjust")).to_be_visible()
     expect(page.locator("#more-credits")).to_have_count(0)
+    page.set_viewport_size(PHONE)
+    page.reload()
+    fits_the_screen(page)
     for name in ("bob", "victor"):
         page.context.clear_cookies()
         login(name)
@@ -151,4 +154,11 @@ def test_a_budget_set_on_the_keys_page_stops_the_key_with_402_and_shows_its_use(
     page.reload()
     fits_the_screen(page)
     shot("api-keys-budget-phone")
+
+    page.fill('input[name="name"]', "nightly job")
+    page.fill("#id_monthly_credit_budget", "250")
+    page.click("text=Create key")
+    expect(page.locator(".key-created")).to_contain_text("It may spend 250.00 credits a month.")
+    fits_the_screen(page)
+    assert APIKey.objects.get(name="nightly job").monthly_credit_budget == Decimal("250")
     assert console_errors == []
