@@ -141,6 +141,7 @@ class APIKeyAdmin(admin.ModelAdmin):
         "created_at",
         "last_used_at",
         "revoked_at",
+        "monthly_credit_budget",
     ]
     readonly_fields = [
         "display_prefix",
@@ -149,6 +150,7 @@ class APIKeyAdmin(admin.ModelAdmin):
         "created_at",
         "last_used_at",
         "revoked_at",
+        "monthly_credit_budget",  # set on the dashboard's keys page (billing.keys.set_budget)
     ]
     actions = ["revoke"]
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from billing.models import next_month_start
 from railsite.errors import ServiceError
 
 if TYPE_CHECKING:
@@ -35,6 +37,37 @@ class InsufficientCredits(ServiceError):
             f"Insufficient credits: {balance} available, {required} required",
             balance=float(balance),
             required=float(required),
+        )
+
+
+class KeyBudgetExceeded(ServiceError):
+    """The call would take the key past its monthly credit budget (402); nothing was held.
+
+    ``details`` carries the budget, what the key spent this month (holds of running calls
+    included), what the call needs, the month (UTC) and when the budget starts afresh.
+    """
+
+    status = 402
+    code = "KEY_BUDGET_EXCEEDED"
+
+    def __init__(
+        self, *, budget: Decimal, spent: Decimal, required: Decimal, month: datetime
+    ) -> None:
+        self.budget, self.spent, self.required = budget, spent, required
+        resets = next_month_start(month)
+        super().__init__(
+            f"This API key's monthly credit budget is spent: {spent:,.2f} of {budget:,.2f} "
+            f"credits used in {month:%B %Y} (UTC), and this call needs up to {required:,.2f}. "
+            f"The budget starts afresh on {resets:%Y-%m-%d}; an account admin can raise it "
+            "on the API keys page.",
+            details={
+                "budget": float(budget),
+                "spent": float(spent),
+                "required": float(required),
+                "remaining": float(max(budget - spent, Decimal("0"))),
+                "month": f"{month:%Y-%m}",
+                "resets_at": resets.isoformat().replace("+00:00", "Z"),
+            },
         )
 
 

@@ -1,4 +1,4 @@
-"""API keys: issue, verify, revoke. The only code that creates or changes an APIKey.
+"""API keys: issue, verify, revoke, budget. The only code that creates or changes an APIKey.
 
 A key reads ``rail_<prefix>_<secret><checksum>``: a 12-character public prefix that
 identifies it in lists, 40 random base62 characters (238 bits from ``secrets``) and a
@@ -16,13 +16,15 @@ import secrets
 import string
 import zlib
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
-from billing.errors import AuthenticationFailed
+from billing import ledger
+from billing.errors import AuthenticationFailed, InvalidAmount
 from billing.models import Account, APIKey, Plan, Project
 from railsite.errors import RequestValidationError
 
@@ -35,13 +37,20 @@ KEY_PATTERN = re.compile(r"rail_([a-z0-9]{12})_([A-Za-z0-9]{40})([A-Za-z0-9]{6})
 TOUCH_INTERVAL = timedelta(minutes=1)
 
 
-def issue_key(*, project: Project, name: str, created_by: Any = None) -> tuple[APIKey, str]:
+def issue_key(
+    *,
+    project: Project,
+    name: str,
+    created_by: Any = None,
+    monthly_credit_budget: Decimal | None = None,
+) -> tuple[APIKey, str]:
     """Create a key for the project; return it with its plaintext, shown only this once."""
     name = (name or "").strip()
     if not name:
         raise RequestValidationError(
             "A key needs a name.", details={"name": ["This field is required."]}
         )
+    budget = _budget(monthly_credit_budget)
     prefix = _new_prefix()
     secret = "".join(secrets.choice(BASE62) for _ in range(SECRET_LENGTH))
     raw = f"rail_{prefix}_{secret}{_checksum(prefix, secret)}"
@@ -51,8 +60,39 @@ def issue_key(*, project: Project, name: str, created_by: Any = None) -> tuple[A
         prefix=prefix,
         hashed_secret=hash_key(raw),
         created_by=created_by,
+        monthly_credit_budget=budget,
     )
     return key, raw
+
+
+def set_budget(*, key: APIKey, monthly_credit_budget: Decimal | None) -> APIKey:
+    """Set (or, with None, remove) the most credits the key may spend in a calendar month.
+
+    The ledger reads it afresh at every hold, so it applies from the key's next call.
+    """
+    key.monthly_credit_budget = _budget(monthly_credit_budget)
+    APIKey.objects.filter(pk=key.pk).update(monthly_credit_budget=key.monthly_credit_budget)
+    return key
+
+
+MAX_BUDGET = Decimal("1000000000")
+
+
+def _budget(value: Decimal | None) -> Decimal | None:
+    """Check a monthly budget: empty, or a positive amount of at most two decimals."""
+    if value is None:
+        return None
+    try:
+        amount = ledger.to_amount(value)
+    except InvalidAmount as exc:
+        raise _budget_error(exc.message) from exc
+    if amount > MAX_BUDGET:
+        raise _budget_error(f"A budget is at most {MAX_BUDGET:,.0f} credits a month.")
+    return amount
+
+
+def _budget_error(message: str) -> RequestValidationError:
+    return RequestValidationError(message, details={"monthly_credit_budget": [message]})
 
 
 def verify_key(raw: str) -> APIKey:

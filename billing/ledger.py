@@ -5,7 +5,7 @@ takes the row lock on PostgreSQL and the write lock on SQLite, and checks the av
 balance in the same statement, so two requests can never spend the same credit), then
 append-only ``LedgerEntry`` rows carrying the balance after them, in one transaction.
 
-Holds: ``hold`` reserves a worst case; ``settle`` charges what was used and releases
+Holds: ``hold`` reserves a worst case (and stops a key at its monthly budget); ``settle`` charges what was used and releases
 the rest; ``release`` returns everything. A hold leaves the ``open`` state exactly once,
 through a conditional update, so it can never be settled or released twice.
 
@@ -18,6 +18,7 @@ statement at a time, in a transaction.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
@@ -28,8 +29,8 @@ from django.db import connection, transaction
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
-from billing.errors import HoldClosed, InsufficientCredits, InvalidAmount
-from billing.models import Account, CreditAccount, Hold, LedgerEntry
+from billing.errors import HoldClosed, InsufficientCredits, InvalidAmount, KeyBudgetExceeded
+from billing.models import Account, APIKey, CreditAccount, Hold, LedgerEntry, month_start
 from railsite.errors import RequestValidationError
 
 logger = logging.getLogger(__name__)
@@ -115,31 +116,44 @@ def hold(
     reference: str,
     memo: str = "",
     request_bound: bool = False,
+    api_key: APIKey | None = None,
     flush: bool = True,
 ) -> Hold:
     """Reserve credits for work about to run, or raise InsufficientCredits.
 
     ``request_bound``: the request that makes the hold closes it (see
-    ``release_orphaned_holds``). ``flush=False`` (PostgreSQL): the transaction that makes
-    the hold commits without waiting for its WAL to reach the disk. Only for a hold that
-    this same request settles or releases in a later, flushed commit: PostgreSQL writes
-    its WAL in order, so that commit makes the hold durable too, and a crash before it
-    loses the hold together with the work it paid for, which nobody got an answer for.
+    ``release_orphaned_holds``). ``api_key``: the key whose call it is; a key with a
+    monthly budget gets KeyBudgetExceeded, and nothing held, when the hold would pass it.
+    ``flush=False`` (PostgreSQL): the transaction that makes the hold commits without
+    waiting for its WAL to reach the disk. Only for a hold that this same request settles
+    or releases in a later, flushed commit: PostgreSQL writes its WAL in order, so that
+    commit makes the hold durable too, and a crash before it loses the hold together with
+    the work it paid for, which nobody got an answer for.
     """
     amount = to_amount(amount)
     if connection.vendor == "postgresql":
-        held = _hold_in_one_statement(account, amount, reference, memo, request_bound, flush)
-        if held is None:
-            raise InsufficientCredits(balance=available_of(account), required=amount)
+        budgeted = api_key is not None and api_key.monthly_credit_budget is not None
+        # the budget is counted after the statement took the account's row lock, in its
+        # transaction (see _check_key_budget); a key without one needs no transaction
+        with transaction.atomic() if budgeted else contextlib.nullcontext():
+            held = _hold_in_one_statement(
+                account, amount, reference, memo, request_bound, flush, api_key
+            )
+            if held is None:
+                raise InsufficientCredits(balance=available_of(account), required=amount)
+            if budgeted and api_key is not None:
+                _check_key_budget(api_key.pk, amount)
         return held
     with transaction.atomic():
         held = Hold.objects.create(
             account=account, amount=amount, reference=reference, memo=memo,
-            request_bound=request_bound,
+            request_bound=request_bound, api_key=api_key,
         )  # fmt: skip
         after = _apply(account.pk, held_change=amount, needs=amount)
         if after is None:
             raise InsufficientCredits(balance=available_of(account), required=amount)
+        if api_key is not None and api_key.monthly_credit_budget is not None:
+            _check_key_budget(api_key.pk, amount)
         _write(
             account.pk,
             Kind.HOLD,
@@ -150,6 +164,24 @@ def hold(
             memo=memo,
         )
     return held
+
+
+def _check_key_budget(key_id: int, amount: Decimal) -> None:
+    """Raise KeyBudgetExceeded if the key's holds this month, this one included, pass its
+    budget (read afresh: it may have changed since the key was loaded).
+
+    Called after ``_apply`` in the hold's transaction: the account's row lock is held until
+    commit, and every hold of the key takes it, so a concurrent hold of the same key waits
+    and then counts this one (PostgreSQL's read committed sees it once committed). Two
+    calls can never both pass the budget.
+    """
+    now = timezone.now()
+    row: Any = APIKey.objects.filter(pk=key_id).with_month_spend(now)  # annotated: untyped
+    budget, spent = row.values_list("monthly_credit_budget", "month_spent").get()
+    if budget is not None and spent > budget:
+        raise KeyBudgetExceeded(
+            budget=budget, spent=spent - amount, required=amount, month=month_start(now)
+        )
 
 
 def settle(*, hold: Hold, used: Any) -> Hold:
@@ -356,8 +388,9 @@ WITH credit AS (
     RETURNING balance, held
 ), new_hold AS (
     INSERT INTO {Hold._meta.db_table}
-        (account_id, amount, reference, memo, request_bound, state, created_at)
-    SELECT %(account)s, %(amount)s, %(reference)s, %(memo)s, %(request_bound)s, 'open', %(now)s
+        (account_id, amount, reference, memo, request_bound, api_key_id, state, created_at)
+    SELECT %(account)s, %(amount)s, %(reference)s, %(memo)s, %(request_bound)s, %(api_key)s,
+        'open', %(now)s
     FROM credit
     RETURNING id
 ), entry AS (
@@ -406,7 +439,13 @@ SELECT count(*) FROM closed
 
 
 def _hold_in_one_statement(
-    account: Account, amount: Decimal, reference: str, memo: str, request_bound: bool, flush: bool
+    account: Account,
+    amount: Decimal,
+    reference: str,
+    memo: str,
+    request_bound: bool,
+    flush: bool,
+    api_key: APIKey | None,
 ) -> Hold | None:
     """Hold on PostgreSQL in one statement; None (nothing written) if credits are short."""
     now = timezone.now()
@@ -417,6 +456,7 @@ def _hold_in_one_statement(
         "reference": reference,
         "memo": memo,
         "request_bound": request_bound,
+        "api_key": api_key.pk if api_key is not None else None,
         # for this transaction only; "on" is the server's default
         "synchronous_commit": "on" if flush else "off",
     }
@@ -432,6 +472,7 @@ def _hold_in_one_statement(
         reference=reference,
         memo=memo,
         request_bound=request_bound,
+        api_key=api_key,
         state=Hold.State.OPEN,
         created_at=now,
     )

@@ -6,6 +6,8 @@ members), ``keys`` (API keys) and ``ledger`` (credit balances, holds and entries
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -13,7 +15,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Case, Count, F, Max, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from regen.engine.types import DOMAINS
 
@@ -222,6 +226,45 @@ class Project(models.Model):
                 raise ValidationError({field: "Give a JSON object."})
 
 
+def month_start(now: datetime | None = None) -> datetime:
+    """Return the start of the calendar month (UTC) that ``now`` falls in."""
+    now = (now or timezone.now()).astimezone(UTC)
+    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def next_month_start(now: datetime | None = None) -> datetime:
+    """Return the start of the calendar month (UTC) after the one ``now`` falls in."""
+    start = month_start(now)
+    return (
+        start.replace(year=start.year + 1, month=1)
+        if start.month == 12
+        else start.replace(month=start.month + 1)
+    )
+
+
+def hold_spent() -> Case:
+    """Return what a hold spends: all of it while open (reserved), its charge once closed."""
+    return Case(
+        When(state="open", then=F("amount")),
+        default=Coalesce(F("used"), Value(Decimal("0"))),
+        output_field=models.DecimalField(max_digits=14, decimal_places=2),
+    )
+
+
+class APIKeyQuerySet(models.QuerySet["APIKey"]):
+    def with_month_spend(self, now: datetime | None = None) -> APIKeyQuerySet:
+        """Annotate each key with ``month_spent``: its holds and charges this month (UTC)."""
+        # A subquery per key reads only this month's holds (index hold_key_created), where
+        # a join would read every hold the key ever made.
+        spent = (
+            Hold.objects.filter(api_key=OuterRef("pk"), created_at__gte=month_start(now))
+            .values("api_key")
+            .annotate(spent=Sum(hold_spent()))
+            .values("spent")
+        )
+        return self.annotate(month_spent=Coalesce(Subquery(spent), Value(Decimal("0"))))
+
+
 class APIKey(models.Model):
     """A project's API key: only the prefix and a sha256 of the full key are stored."""
 
@@ -235,6 +278,15 @@ class APIKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    monthly_credit_budget = _money(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text="The most credits the key may spend in a calendar month (UTC); empty: no "
+        "limit but the account's balance.",
+    )
+
+    objects = APIKeyQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -250,6 +302,17 @@ class APIKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+    @property
+    def budget_share(self) -> int:
+        """Return the share of the monthly budget spent, in percent (0–100), for a bar.
+
+        Needs ``month_spent`` (``APIKey.objects.with_month_spend()``); 0 without a budget.
+        """
+        spent = getattr(self, "month_spent", None)
+        if not self.monthly_credit_budget or spent is None:
+            return 0
+        return min(100, int(100 * spent / self.monthly_credit_budget))
 
 
 class ProviderKey(models.Model):
@@ -327,6 +390,15 @@ class Hold(models.Model):
         RELEASED = "released", "Released"
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="holds")
+    api_key = models.ForeignKey(
+        APIKey,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="holds",
+        db_index=False,  # hold_key_created below serves lookups by key
+        help_text="The key whose call made the hold: it counts against the key's budget.",
+    )
     amount = _money()
     reference = models.CharField(max_length=100, db_index=True)
     memo = models.CharField(max_length=200, blank=True)
@@ -342,13 +414,53 @@ class Hold(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["state", "created_at"], name="hold_state_created")]
+        indexes = [
+            models.Index(fields=["state", "created_at"], name="hold_state_created"),
+            models.Index(fields=["api_key", "created_at"], name="hold_key_created"),
+        ]
 
     def __str__(self) -> str:
         return f"hold {self.amount} for {self.reference} ({self.state})"
 
 
 class LedgerEntryQuerySet(models.QuerySet["LedgerEntry"]):
+    def lines(self, *, kind: str = "") -> models.QuerySet[Any]:
+        """Group the entries into the ledger's lines, newest first, in the database.
+
+        The hold, charge and release of one call (a run or an evaluation, one reference)
+        fold into one line; every other entry (grant, purchase, adjustment, refund) is a
+        line of its own. Each line is a dict: ``line_reference`` (None for a lone entry),
+        ``line_entry`` (None for a call), ``last_id``, ``at``, ``net`` (what it changed the
+        balance by), ``held`` (what it still holds) and ``entries``. ``kind`` keeps the
+        lines that have an entry of that kind.
+        """
+        in_call = Q(hold__isnull=False) & ~Q(reference="")
+        lines = (
+            self.annotate(
+                line_reference=Case(When(in_call, then=F("reference")), default=None),
+                line_entry=Case(When(in_call, then=None), default=F("id")),
+            )
+            .values("line_reference", "line_entry")
+            .annotate(
+                last_id=Max("id"),
+                at=Max("created_at"),
+                net=Sum("amount"),
+                held=Sum("held_change"),
+                entries=Count("id"),
+            )
+        )
+        if kind:
+            lines = lines.annotate(of_kind=Count("id", filter=Q(kind=kind))).filter(of_kind__gt=0)
+        return lines.order_by("-last_id")
+
+    def in_lines(self, lines: Iterable[Mapping[str, Any]]) -> LedgerEntryQuerySet:
+        """Return the entries that make up the given ``lines()`` rows."""
+        lines = list(lines)
+        references = [line["line_reference"] for line in lines if line["line_reference"]]
+        ids = [line["line_entry"] for line in lines if line["line_entry"] is not None]
+        in_call = Q(hold__isnull=False) & ~Q(reference="")
+        return self.filter((in_call & Q(reference__in=references)) | Q(id__in=ids))
+
     def update(self, **kwargs: Any) -> int:
         raise TypeError("Ledger entries are append-only.")
 

@@ -294,6 +294,9 @@ RAIL_CASCADE_MIN_CONFIDENCE = env.float("RAIL_CASCADE_MIN_CONFIDENCE", default=0
 RAIL_ENCRYPTION_KEYS = env.list("RAIL_ENCRYPTION_KEYS", default=[])
 # Review webhooks (regen/webhooks.py): only public addresses, unless a host is listed here
 RAIL_WEBHOOK_ALLOWLIST = env.list("RAIL_WEBHOOK_ALLOWLIST", default=[])
+# Who an account admin asks for more credits (the credits page): an e-mail address, a URL
+# or a sentence. Empty: the page says to ask the people who run this server.
+RAIL_BILLING_CONTACT = env.str("RAIL_BILLING_CONTACT", default="")
 
 # Credit prices (SPEC 5), in credits.
 CREDIT_PRICES = {

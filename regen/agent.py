@@ -37,6 +37,7 @@ def _scanned(
         reference=reference,
         memo=memo,
         request_bound=True,
+        api_key=caller.api_key,
     )
     try:
         found = scan()

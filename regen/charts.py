@@ -237,19 +237,35 @@ def run_charts(
 def credits_per_day(
     rows: Sequence[Mapping[str, Any]], field: str, *, title: str, start: dt.date, end: dt.date
 ) -> Figure:
-    """Draw one bar per day over the whole window ``start``–``end``, even with no data."""
+    """Draw one bar per day over the whole window ``start``–``end``, even with no data.
+
+    Bars are 0.7 day wide on a date axis spanning the window, so one day of data reads as
+    one bar among the window's days (plotly would otherwise draw a lone bar 1 ms, 1 px,
+    wide), and 90 days still leave a gap between bars.
+    """
     figure = daily(rows, field, title=title)
     half_day = dt.timedelta(hours=12)
     window = [
         (dt.datetime.combine(start, dt.time.min) - half_day).isoformat(sep=" "),
         (dt.datetime.combine(end, dt.time.min) + half_day).isoformat(sep=" "),
     ]
-    figure["data"][0]["hovertemplate"] = "%{x|%Y-%m-%d}: %{y} credits<extra></extra>"
+    days = (end - start).days + 1
+    trace = figure["data"][0]
+    trace["width"] = DAY_MS * 0.7
+    trace["hovertemplate"] = "%{x|%a %b %d}: %{y:,.2f} credits<extra></extra>"
+    if 0 < len(rows) <= 10 and days <= 31:
+        trace["text"] = [f"{r[field]:,.0f}" if r[field] >= 10 else f"{r[field]:g}" for r in rows]
+        trace["textposition"] = "outside"
+        trace["cliponaxis"] = False
+    xaxis: dict[str, Any] = {"type": "date", "range": window, "tickformat": "%b %d"}
+    if days <= 14:
+        xaxis["dtick"] = DAY_MS
     figure["layout"].update(
-        xaxis={"type": "date", "range": window, "tickformat": "%b %d"},
+        xaxis=xaxis,
         yaxis={
             "rangemode": "tozero",
             "title": {"text": "credits"},
+            "tickformat": ",.2~f",
             **({} if rows else {"range": [0, 1]}),
         },
         margin={"l": 56, "r": 16, "t": 40, "b": 40},

@@ -124,6 +124,7 @@ def evaluate_content(*, caller: Caller, request: EvalRequest) -> dict[str, Any]:
         reference=req_id,
         memo="evaluation",
         request_bound=True,
+        api_key=caller.api_key,
     )
     try:
         evaluation, met, resolved, escalated = _run(request, caller)

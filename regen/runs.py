@@ -103,6 +103,7 @@ def open_run(
             amount=hold,
             reference=run.req_id,
             memo=memo,
+            api_key=caller.api_key,
             flush=not in_this_request,
         )
         run.save(force_insert=True)
@@ -422,7 +423,11 @@ def hold_step(run: Run, *, amount: Decimal, memo: str) -> None:
     try:
         with transaction.atomic():
             run.hold = ledger.hold(
-                account=run.account, amount=amount, reference=run.req_id, memo=memo
+                account=run.account,
+                amount=amount,
+                reference=run.req_id,
+                memo=memo,
+                api_key=run.api_key,
             )
             Run.objects.filter(id=run.id).update(hold=run.hold)
     except Exception:

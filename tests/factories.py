@@ -97,6 +97,10 @@ class APIKeyFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class: type[APIKey], *args: Any, **kwargs: Any) -> APIKey:
-        key, raw = keys.issue_key(project=kwargs["project"], name=kwargs["name"])
+        key, raw = keys.issue_key(
+            project=kwargs["project"],
+            name=kwargs["name"],
+            monthly_credit_budget=kwargs.get("monthly_credit_budget"),
+        )
         key.raw = raw  # type: ignore[attr-defined]
         return key

@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 from billing import ledger
 from billing.accounts import POLICY_FIELDS, stored_thresholds
 from billing.errors import InsufficientCredits, InvalidAmount
-from billing.models import MODES, Account, LedgerEntry, Project
+from billing.models import MODES, Account, LedgerEntry, LedgerEntryQuerySet, Project
 from railsite.errors import ServiceError
 from railsite.forms import ServiceErrorsMixin
 from regen.engine.dimensions import DIMENSION_INFO, DIMENSIONS
@@ -27,17 +27,38 @@ from regen.engine.thresholds import TRADEOFF_MODES
 from regen.engine.types import DOMAINS
 
 
+def _budget_field() -> forms.DecimalField:
+    return forms.DecimalField(
+        label="Monthly credit budget (optional)",
+        required=False,
+        min_value=Decimal("0.01"),
+        max_value=Decimal("1000000000"),
+        max_digits=12,
+        decimal_places=2,
+        help_text="Optional: the most credits this key may spend in a calendar month (UTC); "
+        "a call that would pass it gets a 402. Empty: no limit but the balance.",
+        widget=forms.NumberInput(attrs={"min": "0.01", "step": "any", "placeholder": "no limit"}),
+    )
+
+
 class KeyForm(ServiceErrorsMixin, forms.Form):
-    """Create an API key for one of the account's projects."""
+    """Create an API key for one of the account's projects, with an optional budget."""
 
     name = forms.CharField(max_length=120, help_text="What uses the key, e.g. “billing worker”.")
     project = forms.ModelChoiceField(queryset=Project.objects.none(), empty_label=None)
+    monthly_credit_budget = _budget_field()
 
     def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field: Any = self.fields["project"]
         field.queryset = account.projects.order_by("name")  # no other account's project
         field.label_from_instance = lambda project: f"{project.name} ({project.environment})"
+
+
+class BudgetForm(ServiceErrorsMixin, forms.Form):
+    """Set or clear one key's monthly credit budget."""
+
+    monthly_credit_budget = _budget_field()
 
 
 class ProjectForm(ServiceErrorsMixin, forms.Form):
@@ -49,18 +70,18 @@ class ProjectForm(ServiceErrorsMixin, forms.Form):
 
 
 class LedgerFilterForm(forms.Form):
-    """Narrow the ledger to one kind of entry and/or one reference (a run's req_id, ...)."""
+    """Narrow the ledger to lines with one kind of entry and/or one reference (a req_id)."""
 
     kind = forms.ChoiceField(choices=[("", "All kinds"), *LedgerEntry.Kind.choices], required=False)
     reference = forms.CharField(max_length=100, required=False)
 
-    def filter(self, entries: QuerySet[LedgerEntry]) -> QuerySet[LedgerEntry]:
+    def lines(self, entries: LedgerEntryQuerySet) -> QuerySet[Any]:
+        """Return the ledger's lines (``LedgerEntry.objects.lines``) the filters keep."""
         if not self.is_valid():
-            return entries
-        for name in ("kind", "reference"):
-            if value := self.cleaned_data[name].strip():
-                entries = entries.filter(**{name: value})
-        return entries
+            return entries.lines()
+        if reference := self.cleaned_data["reference"].strip():
+            entries = entries.filter(reference=reference)
+        return entries.lines(kind=self.cleaned_data["kind"])
 
 
 class CreditChangeForm(ServiceErrorsMixin, forms.Form):

@@ -17,8 +17,8 @@ from django.views.decorators.http import require_http_methods
 
 from billing import keys
 from billing.dashboard import ADMIN, DashboardRequest, member_required
-from billing.models import APIKey
-from billing.pages.forms import KeyForm
+from billing.models import APIKey, month_start
+from billing.pages.forms import BudgetForm, KeyForm
 from railsite.errors import ServiceError
 from railsite.rendering import render_page
 
@@ -39,6 +39,7 @@ def keys_page(request: DashboardRequest) -> HttpResponse:
                 project=form.cleaned_data["project"],
                 name=form.cleaned_data["name"],
                 created_by=request.user,
+                monthly_credit_budget=form.cleaned_data["monthly_credit_budget"],
             )
         except ServiceError as exc:
             form.add_service_error(exc)
@@ -65,13 +66,47 @@ def key_revoke(request: DashboardRequest, pk: int) -> HttpResponse:
     return redirect("keys")
 
 
-def _render_keys(request: DashboardRequest, form: KeyForm, **context: Any) -> HttpResponse:
+@require_http_methods(["POST"])
+@member_required(ADMIN)
+def key_budget(request: DashboardRequest, pk: int) -> HttpResponse:
+    """Set or clear one of the account's keys' monthly credit budget."""
+    account = request.seat.account
+    key = get_object_or_404(APIKey, pk=pk, project__account=account)
+    form = BudgetForm(request.POST)
+    if form.is_valid():
+        try:
+            keys.set_budget(
+                key=key, monthly_credit_budget=form.cleaned_data["monthly_credit_budget"]
+            )
+        except ServiceError as exc:
+            form.add_service_error(exc, default="monthly_credit_budget")
+    if form.errors:
+        context = {"budget_form": form, "budget_key": key.pk}
+        return _render_keys(request, KeyForm(account=account), status=400, **context)
+    budget = key.monthly_credit_budget
+    limit = f"{budget:,.2f} credits a month" if budget is not None else "no limit but the balance"
+    notice = f"The key “{key.name}” now has a budget of {limit}."
+    if request.htmx:
+        return _render_keys(request, KeyForm(account=account), notice=notice)
+    messages.success(request, notice)
+    return redirect("keys")
+
+
+def _render_keys(
+    request: DashboardRequest, form: KeyForm, *, status: int = 200, **context: Any
+) -> HttpResponse:
     account = request.seat.account
     api_keys = (
         APIKey.objects.filter(project__account=account)
+        .with_month_spend()
         .select_related("project")
         .order_by("-created_at", "-id")
     )
     page = Paginator(api_keys, PAGE_SIZE).get_page(request.GET.get("page"))
-    context |= {"form": form, "page": page, "has_projects": account.projects.exists()}
-    return render_page(request, "billing/keys.html", context, partial="keys-panel")
+    context |= {
+        "form": form,
+        "page": page,
+        "has_projects": account.projects.exists(),
+        "month": month_start(),
+    }
+    return render_page(request, "billing/keys.html", context, partial="keys-panel", status=status)

@@ -20,7 +20,8 @@ BUDGET_OR_CREDITS = OpenApiResponse(
     ErrorSerializer,
     description=(
         "BUDGET_EXCEEDED: the worst-case USD estimate (estimatedWorstCaseUsd) exceeds "
-        "maxCostUsd; or INSUFFICIENT_CREDITS, with balance and required."
+        "maxCostUsd; or INSUFFICIENT_CREDITS, with balance and required; or "
+        "KEY_BUDGET_EXCEEDED, the key's monthly credit budget, with details."
     ),
 )
 

@@ -35,7 +35,8 @@ _DESCRIPTIONS = {
     202: "Accepted: an async job; poll its status_url.",
     400: "VALIDATION_ERROR: bad input, with details per field.",
     401: "AUTHENTICATION_ERROR: missing, unknown or revoked key.",
-    402: "INSUFFICIENT_CREDITS: with balance and required.",
+    402: "INSUFFICIENT_CREDITS: with balance and required; or KEY_BUDGET_EXCEEDED: the key's "
+    "monthly credit budget would be passed, with details (budget, spent, required, month).",
     403: "INSUFFICIENT_TIER: the plan does not include this mode or feature.",
     404: "NOT_FOUND: unknown id, or one of another account.",
     409: "IDEMPOTENCY_CONFLICT, SESSION_BUSY or REVIEW_ALREADY_DECIDED.",
