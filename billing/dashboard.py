@@ -38,10 +38,6 @@ class Seat:
     def can_decide(self) -> bool:
         return self.role in (ADMIN, REVIEWER)
 
-    @property
-    def is_admin(self) -> bool:
-        return self.role == ADMIN
-
 
 class DashboardRequest(HttpRequest):
     """A dashboard request as the views see it (for the type checker; never built).
@@ -127,11 +123,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         return {}
     if getattr(request, "htmx", False):
         return {"seat": seat}  # a partial has no navigation bar
-    accounts = (
-        Account.objects.order_by("name")
-        if request.user.is_staff
-        else Account.objects.filter(memberships__user=request.user).order_by("name")
-    )
+    accounts = Account.objects.visible_to(request.user).order_by("name")
     links = []
     for label, name, roles in NAV:
         if seat.role in roles:

@@ -15,7 +15,6 @@ import hashlib
 import hmac
 import json
 import logging
-import secrets
 from datetime import timedelta
 from typing import Any, Final
 
@@ -35,10 +34,6 @@ BACKOFF: Final = (30, 120, 600, 1800, 3600)
 """Seconds before the 2nd, 3rd... attempt."""
 TIMEOUT: Final = 5.0
 EVENT: Final = "review.decided"
-
-
-def new_secret() -> str:
-    return secrets.token_hex(32)
 
 
 def sign(secret: str, body: bytes) -> str:
