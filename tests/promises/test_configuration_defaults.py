@@ -133,7 +133,7 @@ DOCUMENTED = {
         "django.contrib.auth.hashers.PBKDF2PasswordHasher",
         "django.contrib.auth.hashers.MD5PasswordHasher",
     ],
-    "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
+    "STATICFILES_BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage",
     "WHITENOISE_USE_FINDERS": True,
     "LOG_LEVEL": "INFO",
 }
