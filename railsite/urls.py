@@ -44,5 +44,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
 
+handler403 = "railsite.views.forbidden"
 handler404 = "railsite.views.not_found"
 handler500 = "railsite.views.crashed"
