@@ -254,7 +254,7 @@ def heatmap(rows: Sequence[Mapping[str, float]], limits: Mapping[str, float]) ->
             }
         ],
         "layout": {
-            "title": {"text": "Dimension scores per iteration (✗ below threshold)"},
+            "title": {"text": "Scores per iteration (✗ below threshold)", "font": {"size": 13}},
             "yaxis": {"autorange": "reversed", "automargin": True},
             "xaxis": {"side": "top", "type": "category"},
             "margin": {"l": 10, "r": 10, "t": 64, "b": 16},
@@ -286,8 +286,7 @@ def dimension_trends(
                  "hovertemplate": f"threshold {limit:g}<extra></extra>"},
             ],
             "layout": {
-                "title": {"text": f"{DIMENSION_INFO[dim].name} (threshold {limit:g})",
-                          "font": {"size": 12}},
+                "title": {"text": f"{DIMENSION_INFO[dim].name} · {limit:g}", "font": {"size": 12}},
                 "yaxis": {"range": [0, 10.4], "dtick": 5},
                 "xaxis": {"dtick": 1},
                 "showlegend": False,
