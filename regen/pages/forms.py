@@ -240,7 +240,19 @@ SORT_FIELDS = {
     "credits": "credits_consumed",
     "usd": "cost_usd",
 }
-SORTS = {value: value for column in SORT_FIELDS for value in (column, f"-{column}")}
+_SORT_NAMES = {
+    "created": ("Oldest first", "Newest first"),
+    "status": ("Status A–Z", "Status Z–A"),
+    "best": ("Lowest best score", "Highest best score"),
+    "iterations": ("Fewest iterations", "Most iterations"),
+    "credits": ("Fewest credits", "Most credits"),
+    "usd": ("Cheapest", "Dearest"),
+}
+SORTS = {
+    value: name
+    for column, names in _SORT_NAMES.items()
+    for value, name in zip((column, f"-{column}"), names, strict=True)
+}
 
 
 class RunFilterForm(forms.Form):
@@ -270,7 +282,10 @@ class RunFilterForm(forms.Form):
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "words in the content"}),
     )
     sort = forms.ChoiceField(
-        required=False, choices=[("", "Newest first"), *SORTS.items()], widget=forms.HiddenInput
+        required=False,
+        label="Order",
+        choices=[("", "Newest first"), *SORTS.items()],
+        widget=forms.Select(attrs={"data-autosubmit": ""}),  # reorders at once (app.js)
     )
 
     def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
