@@ -132,7 +132,7 @@ def estimate(request: DashboardRequest) -> HttpResponse:
             context["estimate"] = {**dry.body, "eval_credits": float(one_eval)}
     else:
         context["estimate_error"] = "Fill in the form to see the price."
-    return render_page(request, "regen/playground.html", context, partial="estimate")
+    return render_page(request, "regen/playground.html", context, partial="estimate-body")
 
 
 def _uuid_or_none(value: str) -> str | None:
