@@ -55,3 +55,14 @@ def test_whitenoise_serves_plotly_compressed_and_cached_for_a_year(collected):
     # the log-in page names the fingerprinted file for charts.js to load on demand only
     assert f'data-plotly="/static/vendor/plotly/{hashed.name}"' in page
     assert not re.search(r'<script src="[^"]*plotly', page)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/login/", "/api/docs/", "/api/docs/?script=", "/admin/login/"])
+def test_every_static_file_a_page_names_is_in_the_manifest(collected, path):
+    """A page naming a file collectstatic did not write answers 500 in production."""
+    with override_settings(
+        STATIC_ROOT=collected, STORAGES=PRODUCTION, WHITENOISE_USE_FINDERS=False
+    ):
+        response = Client().get(path)
+    assert response.status_code == 200
