@@ -7,7 +7,7 @@ from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from billing.dashboard import member_required, navigation
+from billing.dashboard import member_required, navigation, seat_for
 from billing.models import Account
 
 
@@ -23,7 +23,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @staff_member_required
 def staff_accounts(request: HttpRequest) -> HttpResponse:
     """List every account with its plan, balance and size (platform staff only)."""
-    request.seat = None  # type: ignore[attr-defined]
+    request.seat = seat_for(request)  # type: ignore[attr-defined]  # the navigation bar
     accounts = (
         Account.objects.select_related("plan", "credits")
         .annotate(

@@ -164,12 +164,16 @@ STATICFILES_DIRS = [
     ("vendor/plotly", Path(plotly.__file__).parent / "package_data"),
 ]
 STATIC_ROOT = BASE_DIR / "var" / "static"
+# Compressed (gzip) and fingerprinted by default: `collectstatic` (make run does it) writes
+# plotly.min.js.<hash>.js and its .gz, which WhiteNoise serves compressed and cached for a
+# year. The tests render pages without collectstatic and use the plain storage
+# (tests/conftest.py); so may a development server (STATICFILES_BACKEND, DEBUG).
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": env.str(
             "STATICFILES_BACKEND",
-            default="django.contrib.staticfiles.storage.StaticFilesStorage",
+            default="whitenoise.storage.CompressedManifestStaticFilesStorage",
         )
     },
 }
@@ -234,6 +238,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 RUN_LEASE_SECONDS = env.int("RUN_LEASE_SECONDS", default=300)
 """How long a worker holds a run without storing an iteration before it counts as dead."""
+RAIL_QUEUE_WARNING_SECONDS = env.int("RAIL_QUEUE_WARNING_SECONDS", default=30)
+"""A run still queued after this long: the dashboard says the workers look down and
+offers to cancel it (a live worker takes a run within a second or two)."""
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("REDIS_TIMEOUT", default=0.5)
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 1,

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from railsite import pages
 
@@ -41,8 +41,10 @@ urlpatterns = [
     path("", include("regen.pages.urls")),
     path("", include("billing.pages.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # the split view serves its start-up script as a file: the pages' CSP allows no inline script
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
 ]
 
+handler403 = "railsite.views.forbidden"
 handler404 = "railsite.views.not_found"
 handler500 = "railsite.views.crashed"

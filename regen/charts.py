@@ -51,29 +51,6 @@ def score_per_iteration(scores: Sequence[float], threshold: float) -> Figure:
     }
 
 
-def dimensions_per_iteration(rows: Sequence[Mapping[str, float]]) -> Figure:
-    """Group each dimension's score by iteration, one bar series per iteration."""
-    dims = [d for d in DIMENSIONS if any(d in row for row in rows)]
-    return {
-        "data": [
-            {
-                "type": "bar",
-                "name": f"Iteration {i}",
-                "x": _names(dims),
-                "y": [row.get(d) for d in dims],
-                "marker": {"color": COLORS[i % len(COLORS)]},
-            }
-            for i, row in enumerate(rows)
-        ],
-        "layout": {
-            "title": {"text": "Dimension scores per iteration"},
-            "barmode": "group",
-            "yaxis": {"range": [0, 10.2]},
-            "legend": {"orientation": "h"},
-        },
-    }
-
-
 def radar(scores: Mapping[str, float], *, title: str = "Best iteration") -> Figure:
     """Draw one evaluation's dimension scores as a radar."""
     dims = [d for d in DIMENSIONS if d in scores]
@@ -205,33 +182,154 @@ def _shift(day: dt.date, days: float) -> str:
     return moment.isoformat(sep=" ")
 
 
+def threshold_bars(
+    scores: Mapping[str, float], limits: Mapping[str, float], *, title: str = "Dimension scores"
+) -> Figure:
+    """Draw one evaluation's dimension scores as bars, each with its threshold marked and the
+    ones below it in red."""
+    dims = [d for d in DIMENSIONS if d in scores]
+    names = _names(dims)
+    below = [scores[d] < limits.get(d, 7.0) for d in dims]
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "x": names,
+                "y": [scores[d] for d in dims],
+                "marker": {"color": [COLORS[3] if b else COLORS[1] for b in below]},
+                "text": [f"{scores[d]:.1f}" for d in dims],
+                "textposition": "outside",
+                "hovertemplate": "%{x}: %{y:.1f}<extra></extra>",
+                "name": "score",
+            },
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "x": names,
+                "y": [limits.get(d, 7.0) for d in dims],
+                "marker": {"symbol": "line-ew-open", "size": 26, "color": COLORS[7],
+                           "line": {"width": 2}},
+                "hovertemplate": "%{x} threshold: %{y:.1f}<extra></extra>",
+                "name": "threshold",
+            },
+        ],
+        "layout": {
+            "title": {"text": title},
+            "yaxis": {"range": [0, 10.8], "title": {"text": "score"}},
+            "xaxis": {"tickangle": -30},
+            "showlegend": False,
+            "margin": {"l": 44, "r": 12, "t": 40, "b": 90},
+        },
+    }  # fmt: skip
+
+
+SCORE_SCALE = [[0.0, "#b3261e"], [0.5, "#f2c94c"], [0.7, "#cfe8d6"], [1.0, "#1c7c46"]]
+
+
+def heatmap(rows: Sequence[Mapping[str, float]], limits: Mapping[str, float]) -> Figure:
+    """Draw every dimension's score in every iteration as one grid (dimensions down,
+    iterations across), each cell labelled, a cross on the cells below their threshold."""
+    dims = [d for d in DIMENSIONS if any(d in row for row in rows)]
+    z = [[row.get(d) for row in rows] for d in dims]
+    text = [
+        ["" if row.get(d) is None else _cell(row[d], limits.get(d, 7.0)) for row in rows]
+        for d in dims
+    ]
+    return {
+        "data": [
+            {
+                "type": "heatmap",
+                "z": z,
+                "x": [f"#{i}" for i in range(len(rows))],
+                "y": _names(dims),
+                "text": text,
+                "texttemplate": "%{text}",
+                "zmin": 0,
+                "zmax": 10,
+                "colorscale": SCORE_SCALE,
+                "xgap": 2,
+                "ygap": 2,
+                "colorbar": {"thickness": 10, "len": 0.9},
+                "hovertemplate": "%{y}, iteration %{x}: %{z:.1f}<extra></extra>",
+            }
+        ],
+        "layout": {
+            "title": {"text": "Scores per iteration (✗ below threshold)", "font": {"size": 13}},
+            "yaxis": {"autorange": "reversed", "automargin": True},
+            "xaxis": {"side": "top", "type": "category"},
+            "margin": {"l": 10, "r": 10, "t": 64, "b": 16},
+        },
+    }
+
+
+def _cell(score: float, limit: float) -> str:
+    return f"{score:.1f} ✗" if score < limit else f"{score:.1f}"
+
+
+def dimension_trends(
+    rows: Sequence[Mapping[str, float]], limits: Mapping[str, float]
+) -> list[tuple[str, Figure]]:
+    """Draw one small chart per dimension: its score per iteration against its threshold."""
+    x = list(range(len(rows)))
+    figures = []
+    for dim in [d for d in DIMENSIONS if any(d in row for row in rows)]:
+        y = [row.get(dim) for row in rows]
+        limit = limits.get(dim, 7.0)
+        colors = [COLORS[3] if v is not None and v < limit else COLORS[1] for v in y]
+        figures.append((dim, {
+            "data": [
+                {"type": "scatter", "mode": "lines+markers", "x": x, "y": y,
+                 "line": {"color": COLORS[0]}, "marker": {"color": colors, "size": 8},
+                 "hovertemplate": "iteration %{x}: %{y:.1f}<extra></extra>"},
+                {"type": "scatter", "mode": "lines", "x": [x[0] - 0.3, x[-1] + 0.3],
+                 "y": [limit, limit], "line": {"color": COLORS[3], "dash": "dash", "width": 1},
+                 "hovertemplate": f"threshold {limit:g}<extra></extra>"},
+            ],
+            "layout": {
+                "title": {"text": f"{DIMENSION_INFO[dim].name} · {limit:g}", "font": {"size": 12}},
+                "yaxis": {"range": [0, 10.4], "dtick": 5},
+                "xaxis": {"dtick": 1},
+                "showlegend": False,
+                "margin": {"l": 28, "r": 8, "t": 30, "b": 24},
+            },
+        }))  # fmt: skip
+    return figures
+
+
 def run_charts(
     overall: Sequence[float],
     dimension_rows: Sequence[Mapping[str, float]],
     threshold: float,
-    best: int,
-) -> dict[str, Figure]:
-    """Draw a run's charts: overall score line, dimension bars per iteration, best radar."""
+    best: int | None,
+    limits: Mapping[str, float] | None = None,
+) -> dict[str, Any]:
+    """Draw a run's charts: the overall score line, every dimension per iteration (a grid,
+    and one small chart each with its threshold), and the best version's radar (none for
+    critical content, which has no best version)."""
+    limits = limits or {}
     below = {"orientation": "h", "x": 0, "y": -0.18, "yanchor": "top"}
-    return {
+    figures: dict[str, Any] = {
         "score": with_layout(
             score_per_iteration(overall, threshold),
             legend=below,
             margin={"l": 48, "r": 16, "t": 40, "b": 64},
             xaxis={"dtick": 1, "title": {"text": ""}},
         ),
-        "dims": with_layout(
-            dimensions_per_iteration(dimension_rows),
-            legend={**below, "y": -0.32},
-            margin={"l": 40, "r": 16, "t": 40, "b": 96},
-            xaxis={"tickangle": -30},
+        "heatmap": heatmap(dimension_rows, limits),
+        "trends": dimension_trends(dimension_rows, limits),
+        "bars": threshold_bars(
+            dimension_rows[best if best is not None else 0],
+            limits,
+            title="Dimension scores" if best is None else f"Best version (iteration {best})",
         ),
-        "radar": with_layout(
+    }
+    if best is not None:
+        figures["radar"] = with_layout(
             radar(dimension_rows[best], title=f"Best version (iteration {best})"),
             margin={"l": 72, "r": 72, "t": 72, "b": 40},
             polar={"radialaxis": {"range": [0, 10], "angle": 90, "tickfont": {"size": 9}}},
-        ),
-    }
+        )
+    return figures
 
 
 def credits_per_day(

@@ -105,6 +105,12 @@ def _engines_key(caller: Caller) -> str:
     return f"|{project.evaluator}|{project.judge_model}"
 
 
+def worst_case(request: EvalRequest) -> Decimal:
+    """Price an evaluation at its worst (``auto`` may escalate to deep): what is held."""
+    mode = "deep" if request.mode in ("deep", "auto") else "basic"
+    return get_prices().evaluation(mode, len(request.dimensions))
+
+
 def evaluate_content(*, caller: Caller, request: EvalRequest) -> dict[str, Any]:
     """Score the content for the caller, charging its price unless it is cached."""
     check_mode_allowed(caller.account.plan, request.mode)
@@ -117,10 +123,9 @@ def evaluate_content(*, caller: Caller, request: EvalRequest) -> dict[str, Any]:
         return _enforce(caller, request, cached)
     prices = get_prices()
     count = len(request.dimensions)
-    worst = prices.evaluation("deep" if request.mode in ("deep", "auto") else "basic", count)
     hold = ledger.hold(
         account=caller.account,
-        amount=worst,
+        amount=worst_case(request),
         reference=req_id,
         memo="evaluation",
         request_bound=True,

@@ -1,7 +1,7 @@
 """Run a safe-regenerate request end to end and store it: the only writer of runs.
 
 Every write of a ``Run`` or an ``Iteration`` is here: open (with its hold), claim, store
-an iteration, apply a loop, finish, fail, expire, fail stale, and the steps of an external
+an iteration, apply a loop, finish, fail, cancel while queued, expire, fail stale, and the steps of an external
 session (``regen.sessions`` keeps only the session's own rules and calls these). The API
 views, the dashboard and the Celery tasks call ``run_safe_regenerate`` (hold, run, settle
 in one call), or ``submit_run`` followed by ``execute_run`` on a worker. Credits are held
@@ -385,12 +385,29 @@ def finish_run(
 
 def fail_run(run: Run, error: str) -> Run:
     """Mark a run failed and give back every credit held for it."""
+    return _fail(run.id, error, memo=f"run {run.id} failed", only_queued=False)
+
+
+def cancel_queued_run(run_id: Any, *, by: str) -> Run:
+    """Cancel a run no worker has taken yet and give back its hold; return the run as it is.
+
+    Safe against a worker claiming it at the same moment: the row lock makes the worker's
+    conditional claim (``_claim``) wait and then find the run no longer queued, so it runs
+    nothing; a run a worker claimed first is left to that worker. Idempotent: a run that is
+    not queued (already cancelled, running or finished) is returned unchanged.
+    """
+    error = f"Cancelled by {by} before a worker took it."
+    return _fail(run_id, error, memo=f"run {run_id} cancelled", only_queued=True)
+
+
+def _fail(run_id: Any, error: str, *, memo: str, only_queued: bool) -> Run:
+    """Fail a run under its row lock (if still open, or still queued) and release its hold."""
     with transaction.atomic():
-        locked = Run.objects.select_for_update(of=("self",)).select_related("hold").get(id=run.id)
-        if locked.is_final:
+        locked = Run.objects.select_for_update(of=("self",)).select_related("hold").get(id=run_id)
+        if locked.is_final or (only_queued and locked.status != Run.Status.QUEUED):
             return locked
         if locked.hold is not None and locked.hold.state == locked.hold.State.OPEN:
-            ledger.release(hold=locked.hold, memo=f"run {locked.id} failed")
+            ledger.release(hold=locked.hold, memo=memo)
         locked.status, locked.error, locked.finished_at = (
             Run.Status.FAILED,
             error[:2000],

@@ -60,6 +60,27 @@ def _fast_password_hashing():
         pass
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _plain_static_storage():
+    """Serve static files under their own names: pages render without collectstatic (the
+    production storage, compressed and fingerprinted, needs its manifest: see
+    tests/pages/test_static_files.py)."""
+    try:
+        from django.conf import settings
+        from django.contrib.staticfiles.storage import staticfiles_storage
+        from django.core.files.storage import storages
+
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        }
+        storages._storages = {}
+        storages.backends = settings.STORAGES
+        staticfiles_storage._setup()
+    except Exception:  # engine tests may run without Django (-p no:django)
+        pass
+
+
 # Personas: alice (admin of account A), bob (reviewer of A), victor (viewer of A),
 # charlie (account B).
 @pytest.fixture

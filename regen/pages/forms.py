@@ -11,7 +11,8 @@ import datetime as dt
 from typing import Any, cast
 
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import F, Q, QuerySet
+from django.db.models.expressions import OrderBy
 from django.forms.boundfield import BoundField
 from django.utils import timezone
 
@@ -19,9 +20,10 @@ from billing.models import Account, APIKey, Project
 from railsite.forms import ServiceErrorsMixin
 from regen import providers
 from regen.engine.dimensions import DIMENSION_INFO, DIMENSIONS
-from regen.engine.thresholds import TRADEOFF_MODES
+from regen.engine.thresholds import TRADEOFF_MODES, Thresholds
 from regen.engine.types import DOMAINS
 from regen.models import Run
+from regen.policy import policy_values
 
 DEFAULT = [("", "Project default")]
 EMBEDDED_REGENERATOR = "embedded"
@@ -51,6 +53,27 @@ def _number(step: str) -> forms.NumberInput:
 
 def project_label(project: Project) -> str:
     return f"{project.name} ({project.environment})"
+
+
+def inherited(project: Project) -> dict[str, str]:
+    """Say what each blank playground field takes from the project's policy (or the defaults)."""
+    values = policy_values(project, for_regenerate=True)
+    limits = Thresholds.from_dict(values.get("thresholds") or {})
+    weights = values.get("weights") or {}
+    shown = {
+        "domain": str(values["domain"]),
+        "mode": str(values["mode"]),
+        "max_regenerations": str(values["max_regenerations"]),
+        "overall_score": f"{limits.overall_score:g}",
+        "overall_confidence": f"{limits.overall_confidence:g}",
+        "tradeoff_mode": limits.tradeoff_mode,
+        "max_dimension_failures": str(limits.max_dimension_failures),
+    }
+    for dim in DIMENSIONS:
+        shown[f"threshold_{dim}"] = f"{limits.threshold_for(dim):g}"
+        equal = 100 / len(DIMENSIONS)
+        shown[f"weight_{dim}"] = f"{float(weights.get(dim, 0)) if weights else equal:g}"
+    return shown
 
 
 def regenerator_choices() -> list[tuple[str, str]]:
@@ -90,9 +113,9 @@ class PlaygroundForm(ServiceErrorsMixin, forms.Form):
 
     def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        projects = cast(forms.ModelChoiceField, self.fields["project"])
-        projects.queryset = account.projects.order_by("name")
-        projects.label_from_instance = project_label  # type: ignore[assignment]
+        project_field = cast(forms.ModelChoiceField, self.fields["project"])
+        project_field.queryset = account.projects.order_by("name")
+        project_field.label_from_instance = project_label  # type: ignore[assignment]
         for dim in DIMENSIONS:
             name = DIMENSION_INFO[dim].name
             self.fields[f"threshold_{dim}"] = forms.FloatField(
@@ -102,6 +125,37 @@ class PlaygroundForm(ServiceErrorsMixin, forms.Form):
                 required=False, label=name, widget=_number("any")
             )
         self.group_errors: dict[str, list[str]] = {}
+        projects: list[Project] = list(project_field.queryset or [])
+        self.inherited = {str(p.pk): inherited(p) for p in projects}
+        self.locked = {str(p.pk) for p in projects if p.locked}
+        self._show_inherited(self._chosen_project(projects))
+
+    def _chosen_project(self, projects: list[Project]) -> str:
+        chosen = str(self.data.get("project") or self.initial.get("project") or "")
+        return chosen if chosen in self.inherited else (str(projects[0].pk) if projects else "")
+
+    def _show_inherited(self, project: str) -> None:
+        """Show what a blank field inherits: a placeholder, or the "default" choice's label."""
+        self.chosen_locked = project in self.locked
+        for name, value in self.inherited.get(project, {}).items():
+            widget = self.fields[name].widget
+            if isinstance(widget, forms.Select):
+                self.fields[name].choices = [  # type: ignore[attr-defined]
+                    ("", f"Default ({value})"),
+                    *list(self.fields[name].choices)[1:],  # type: ignore[attr-defined]
+                ]
+            else:
+                widget.attrs["placeholder"] = value
+
+    @property
+    def advanced_open(self) -> bool:
+        """Open the advanced fields when one of them holds a value or an error."""
+        names = [n for n in self.fields if n.startswith(("threshold_", "weight_"))] + [
+            "overall_confidence", "tradeoff_mode", "max_dimension_failures", "prompt", "context"
+        ]  # fmt: skip
+        if self.group_errors or any(self[n].errors for n in names if n in self.fields):
+            return True
+        return self.is_bound and any(self.data.get(n) not in (None, "") for n in names)
 
     def dimension_fields(self, prefix: str) -> list[BoundField]:
         return [self[f"{prefix}_{dim}"] for dim in DIMENSIONS]
@@ -146,6 +200,13 @@ class PlaygroundForm(ServiceErrorsMixin, forms.Form):
             body["weights"] = weights
         return body
 
+    def eval_body(self) -> dict[str, Any]:
+        """Build the JSON body the eval API takes from the same fields (no loop settings)."""
+        body = self.body()
+        for name in ("regeneration_model", "max_regenerations"):
+            body.pop(name, None)
+        return body
+
     def _given(self, prefix: str) -> dict[str, float]:
         return {
             dim: self.cleaned_data[f"{prefix}_{dim}"]
@@ -169,6 +230,30 @@ class PlaygroundForm(ServiceErrorsMixin, forms.Form):
         return None
 
 
+# The runs list's sortable columns: the ``sort`` value and the field it orders by.
+SORT_FIELDS = {
+    "created": "created_at",
+    "status": "status",
+    "best": "best_score",
+    "iterations": "iterations_done",
+    "credits": "credits_consumed",
+    "usd": "cost_usd",
+}
+_SORT_NAMES = {
+    "created": ("Oldest first", "Newest first"),
+    "status": ("Status A–Z", "Status Z–A"),
+    "best": ("Lowest best score", "Highest best score"),
+    "iterations": ("Fewest iterations", "Most iterations"),
+    "credits": ("Fewest credits", "Most credits"),
+    "usd": ("Cheapest", "Dearest"),
+}
+SORTS = {
+    value: name
+    for column, names in _SORT_NAMES.items()
+    for value, name in zip((column, f"-{column}"), names, strict=True)
+}
+
+
 class RunFilterForm(forms.Form):
     """The runs list's filters (a GET form); ``filter`` applies the valid ones."""
 
@@ -189,6 +274,18 @@ class RunFilterForm(forms.Form):
         required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
     )
     key = forms.CharField(required=False, label="API key prefix", max_length=80)
+    q = forms.CharField(
+        required=False,
+        label="Text contains",
+        max_length=200,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "words in the content"}),
+    )
+    sort = forms.ChoiceField(
+        required=False,
+        label="Order",
+        choices=[("", "Newest first"), *SORTS.items()],
+        widget=forms.Select(attrs={"data-autosubmit": ""}),  # reorders at once (app.js)
+    )
 
     def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -196,6 +293,36 @@ class RunFilterForm(forms.Form):
         projects = cast(forms.ModelChoiceField, self.fields["project"])
         projects.queryset = account.projects.order_by("name")
         projects.label_from_instance = project_label  # type: ignore[assignment]
+
+    def clean(self) -> dict[str, Any]:
+        """Refuse an inverted date range (it would match nothing) instead of showing nothing."""
+        data = super().clean() or {}
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            self.add_error("until", "The end date is before the start date.")
+        return data
+
+    def ordering(self) -> OrderBy:
+        """The list's order: a column, ascending or descending (``-``), newest by default."""
+        sort = (self.cleaned_data.get("sort") if self.is_valid() else "") or "-created"
+        field = SORT_FIELDS[sort.lstrip("-")]
+        expression = F(field)
+        if sort.startswith("-"):
+            return expression.desc(nulls_last=True)
+        return expression.asc(nulls_last=True)
+
+    def sort_links(self) -> dict[str, dict[str, str]]:
+        """Per sortable column, the ``sort`` value its header links to and its arrow."""
+        current = (self.cleaned_data.get("sort") if self.is_valid() else "") or "-created"
+        links = {}
+        for column in SORT_FIELDS:
+            if current == column:
+                links[column] = {"value": f"-{column}", "arrow": "▲", "aria": "ascending"}
+            elif current == f"-{column}":
+                links[column] = {"value": column, "arrow": "▼", "aria": "descending"}
+            else:
+                links[column] = {"value": f"-{column}", "arrow": "", "aria": "none"}
+        return links
 
     def clean_key(self) -> str:
         """Accept a bare prefix, or a pasted ``rail_<prefix>_…`` key."""
@@ -213,10 +340,15 @@ class RunFilterForm(forms.Form):
         if data.get("project"):
             runs = runs.filter(project=data["project"])
         # bounds on created_at itself (not on its date) keep the (account, -created_at) index usable
-        if data.get("since"):
+        if data.get("since") and "until" not in self.errors:
             runs = runs.filter(created_at__gte=_day_start(data["since"]))
         if data.get("until"):
             runs = runs.filter(created_at__lt=_day_start(data["until"] + dt.timedelta(days=1)))
+        if data.get("q"):
+            text = data["q"].strip()
+            runs = runs.filter(
+                Q(original_content__icontains=text) | Q(best_content__icontains=text)
+            )
         if data.get("key"):
             # the ids first (one small query): with literal ids the planner uses run_key_recent
             keys = APIKey.objects.filter(

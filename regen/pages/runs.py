@@ -9,21 +9,25 @@ from __future__ import annotations
 from typing import Any, cast
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Avg, Count, FloatField, Q, QuerySet, Sum
+from django.db.models.expressions import OrderBy
 from django.db.models.functions import Cast, Left, NullIf, TruncDate
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
-from billing.dashboard import DashboardRequest, member_required
+from billing.dashboard import ADMIN, REVIEWER, DashboardRequest, member_required
 from billing.models import Account
 from railsite.rendering import render_page, wants_partial
-from regen import charts
+from regen import charts, runs
 from regen.diff import highlight, issue_spans, word_diff
-from regen.engine.dimensions import DIMENSION_INFO
+from regen.engine.dimensions import DIMENSION_INFO, DIMENSIONS
 from regen.engine.thresholds import Thresholds
-from regen.models import Iteration, Run
+from regen.models import Iteration, ReviewItem, Run
 from regen.pages.forms import RunFilterForm
 
 PAGE_SIZE = 50
@@ -42,26 +46,45 @@ def get_run_for(account: Account, run_id: Any) -> Run:
     return get_object_or_404(runs, id=run_id)
 
 
+def thresholds_of(run: Run) -> Thresholds:
+    return Thresholds.from_dict(run.request.get("thresholds") or {})
+
+
 def overall_threshold(run: Run) -> float:
-    return Thresholds.from_dict(run.request.get("thresholds") or {}).overall_score
+    return thresholds_of(run).overall_score
 
 
 def _dimension_scores(it: Iteration) -> dict[str, float]:
     return {d: s["score"] for d, s in it.evaluation.get("scores", {}).items()}
 
 
-def figures_for(run: Run, iterations: list[Iteration]) -> dict[str, charts.Figure]:
+def figures_for(run: Run, iterations: list[Iteration]) -> dict[str, Any]:
     """Draw the run's charts from its stored iterations (at least one)."""
     best = next(
         (i for i, it in enumerate(iterations) if it.index == run.best_iteration),
         len(iterations) - 1,
     )
+    rows = [_dimension_scores(it) for it in iterations]
+    limits = thresholds_of(run)
     return charts.run_charts(
         [it.score for it in iterations],
-        [_dimension_scores(it) for it in iterations],
-        overall_threshold(run),
-        best,
+        rows,
+        limits.overall_score,
+        None if run.status == Run.Status.CRITICAL else best,
+        {d: limits.threshold_for(d) for d in DIMENSIONS},
     )
+
+
+def review_item_of(run: Run) -> ReviewItem | None:
+    return getattr(run, "review_item", None)  # the reverse one-to-one raises when absent
+
+
+def queued_too_long(run: Run) -> int | None:
+    """Say how many seconds a run has waited in the queue, once that is longer than expected."""
+    if run.status != Run.Status.QUEUED:
+        return None
+    waited = (timezone.now() - run.created_at).total_seconds()
+    return int(waited) if waited >= settings.RAIL_QUEUE_WARNING_SECONDS else None
 
 
 def progress_context(run: Run) -> dict[str, Any]:
@@ -73,10 +96,17 @@ def progress_context(run: Run) -> dict[str, Any]:
         "iterations": iterations,
         "progress_max": total,
         "progress_done": total if run.is_final else min(len(iterations), total),
+        "waited": queued_too_long(run),
+        "critical": run.status == Run.Status.CRITICAL,
     }
     if run.is_final and iterations:
         figures = figures_for(run, iterations)
-        context["progress_figures"] = {"score": figures["score"], "radar": figures["radar"]}
+        context["progress_figures"] = {
+            "score": figures["score"],
+            "dims": figures.get("radar") or figures["bars"],
+        }
+    if run.is_final:
+        context["review_item"] = review_item_of(run)
     return context
 
 
@@ -97,13 +127,27 @@ def iteration_view(it: Iteration) -> dict[str, Any]:
 
 
 def detail_context(run: Run) -> dict[str, Any]:
-    """Everything the run detail shows about a finished run."""
+    """Everything the run detail shows about a finished run: each text once (the diff holds
+    the original and the best; the iterations' texts are folded), identical versions
+    collapsed onto the first, and a critical run as critical (no best version, no diff)."""
     iterations = list(run.iterations.order_by("index"))
+    views: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    for it in iterations:
+        view = iteration_view(it)
+        view["same_as"] = seen.get(it.content.strip())
+        seen.setdefault(it.content.strip(), it.index)
+        views.append(view)
+    critical = run.status == Run.Status.CRITICAL
+    improved = not critical and run.best_iteration not in (None, 0) and run.best_content
     context: dict[str, Any] = {
         "run": run,
-        "diff": word_diff(run.original_content, run.best_content or run.original_content),
-        "iterations": [iteration_view(it) for it in iterations],
+        "critical": critical,
+        "improved": improved,
+        "diff": word_diff(run.original_content, run.best_content) if improved else "",
+        "iterations": views,
         "threshold": overall_threshold(run),
+        "review_item": review_item_of(run),
     }
     if iterations:
         context["figures"] = figures_for(run, iterations)
@@ -125,13 +169,27 @@ def run_detail(request: DashboardRequest, run_id: Any) -> HttpResponse:
     return render_page(request, "regen/run_detail.html", context)
 
 
-def list_rows(runs: QuerySet[Run]) -> QuerySet[Run]:
+@require_POST
+@member_required(ADMIN, REVIEWER)
+def run_cancel(request: DashboardRequest, run_id: Any) -> HttpResponse:
+    """Cancel a queued run (its hold released); a run a worker took already goes on."""
+    run = get_run_for(request.seat.account, run_id)
+    runs.cancel_queued_run(run.id, by=request.user.get_username())
+    run = get_run_for(request.seat.account, run_id)
+    if wants_partial(request):
+        return render_page(
+            request, "regen/run_detail.html", progress_context(run), partial="progress"
+        )
+    return redirect("run-detail", run_id=run.id)
+
+
+def list_rows(runs: QuerySet[Run], order: str | OrderBy = "-created_at") -> QuerySet[Run]:
     """The columns the list shows, keys and projects joined, content cut short in the DB."""
     return (
         runs.select_related("project", "api_key")
         .only(*LIST_FIELDS)
         .annotate(snippet=Left("original_content", 90))
-        .order_by("-created_at")
+        .order_by(order, "-created_at")
     )
 
 
@@ -163,7 +221,8 @@ def run_list(request: DashboardRequest) -> HttpResponse:
     account = request.seat.account
     filters = RunFilterForm(request.GET or None, account=account)
     runs = filters.filter(Run.objects.of_account(account))
-    page = Paginator(list_rows(runs), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list_rows(runs, filters.ordering())
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     stats = daily_stats(runs)
     figures = {
         "pass_rate": charts.per_day(
@@ -172,6 +231,5 @@ def run_list(request: DashboardRequest) -> HttpResponse:
         "iterations": charts.per_day(stats, "iterations", title="Mean iterations per day"),
         "credits": charts.per_day(stats, "credits", title="Credits per day"),
     }
-    return render_page(
-        request, "regen/runs.html", {"filters": filters, "page": page, "figures": figures}
-    )
+    context = {"filters": filters, "page": page, "figures": figures, "sort": filters.sort_links()}
+    return render_page(request, "regen/runs.html", context)

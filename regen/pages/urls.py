@@ -7,7 +7,9 @@ from regen.pages import playground, reviews, runs
 urlpatterns = [
     path("playground/", playground.playground, name="playground"),
     path("runs/", runs.run_list, name="runs"),
+    path("playground/estimate/", playground.estimate, name="playground-estimate"),
     path("runs/<uuid:run_id>/", runs.run_detail, name="run-detail"),
+    path("runs/<uuid:run_id>/cancel/", runs.run_cancel, name="run-cancel"),
     path("review/", reviews.review_queue, name="review-queue"),
     path("review/start/", reviews.review_start, name="review-start"),
     path("review/<uuid:item_id>/", reviews.review_detail, name="review-detail"),

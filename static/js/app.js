@@ -129,3 +129,115 @@
     }
   });
 })();
+
+// Whole table rows as links (runs list): a click anywhere on a row opens its page, except
+// on a link or a control inside it; Ctrl/Cmd-click or a middle click opens a new tab.
+(function () {
+  "use strict";
+  function open(row, event) {
+    if (event.target.closest("a, button, input, select, textarea, label")) return;
+    if (window.getSelection && String(window.getSelection())) return; // selecting text
+    if (event.ctrlKey || event.metaKey || event.button === 1) window.open(row.dataset.href, "_blank");
+    else window.location.href = row.dataset.href;
+  }
+  document.addEventListener("click", function (event) {
+    var row = event.target.closest("table.runs tr[data-href]");
+    if (row) open(row, event);
+  });
+  document.addEventListener("auxclick", function (event) {
+    var row = event.target.closest("table.runs tr[data-href]");
+    if (row && event.button === 1) open(row, event);
+  });
+})();
+
+// The playground form: it survives a reload (kept in this tab's sessionStorage), shows what
+// a blank field inherits from the chosen project, and Ctrl+Enter submits it.
+(function () {
+  "use strict";
+  var SKIP = { csrfmiddlewaretoken: true, action: true };
+  function storageKey(form) { return "railsite:form:" + form.dataset.persist; }
+  function fields(form) {
+    return Array.prototype.filter.call(form.elements, function (el) {
+      return el.name && !SKIP[el.name] && el.type !== "submit" && el.type !== "button";
+    });
+  }
+  function save(form) {
+    var values = {};
+    fields(form).forEach(function (el) { values[el.name] = el.value; });
+    try { sessionStorage.setItem(storageKey(form), JSON.stringify(values)); } catch (e) { /* private mode */ }
+  }
+  function restore(form) {
+    var values;
+    try { values = JSON.parse(sessionStorage.getItem(storageKey(form)) || "null"); } catch (e) { values = null; }
+    if (!values) return;
+    // a form the server sent back with the submitted values (an error, a result) keeps them
+    var filled = fields(form).some(function (el) { return el.tagName === "TEXTAREA" && el.value; });
+    if (filled) return;
+    fields(form).forEach(function (el) {
+      if (!(el.name in values)) return;
+      if (el.tagName === "SELECT" && !Array.prototype.some.call(el.options, function (o) { return o.value === values[el.name]; })) return;
+      el.value = values[el.name];
+      // a restored value inside the folded advanced fields unfolds them, as the server does
+      var folded = el.value && el.type !== "hidden" && el.tagName !== "SELECT" && el.closest("details");
+      if (folded) folded.open = true;
+    });
+  }
+  function showInherited(form) {
+    var source = document.getElementById("inherited-values");
+    var project = form.elements.project;
+    if (!source || !project) return;
+    var inherited = JSON.parse(source.textContent)[project.value] || {};
+    Object.keys(inherited).forEach(function (name) {
+      var el = form.elements[name];
+      if (!el) return;
+      if (el.tagName === "SELECT") {
+        if (el.options.length && el.options[0].value === "") el.options[0].text = "Default (" + inherited[name] + ")";
+      } else {
+        el.placeholder = inherited[name];
+      }
+    });
+    var note = form.querySelector("[data-locked-projects]");
+    if (note) note.hidden = note.dataset.lockedProjects.split(",").indexOf(project.value) === -1;
+  }
+  function setUp(root) {
+    var forms = root.querySelectorAll ? root.querySelectorAll("form[data-persist]") : [];
+    Array.prototype.forEach.call(forms, function (form) {
+      restore(form);
+      showInherited(form);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { setUp(document); });
+  document.addEventListener("htmx:afterSettle", function (event) { setUp(event.target); });
+  document.addEventListener("input", function (event) {
+    var form = event.target.form;
+    if (form && form.dataset.persist) save(form);
+  });
+  document.addEventListener("change", function (event) {
+    var form = event.target.form;
+    if (!form || !form.dataset.persist) return;
+    save(form);
+    if (event.target.name === "project") showInherited(form);
+  });
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-clear-form]");
+    if (!button || !button.form) return;
+    var form = button.form;
+    fields(form).forEach(function (el) {
+      if (el.tagName === "SELECT") el.selectedIndex = 0;
+      else if (el.type !== "hidden") el.value = "";
+    });
+    try { sessionStorage.removeItem(storageKey(form)); } catch (e) { /* private mode */ }
+    showInherited(form);
+    form.dispatchEvent(new Event("change", { bubbles: true }));
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+    var form = event.target.form || (event.target.closest && event.target.closest("form"));
+    if (!form || !form.dataset.ctrlEnter) return;
+    var button = form.querySelector(form.dataset.ctrlEnter);
+    if (button && !button.disabled) {
+      event.preventDefault();
+      button.click();
+    }
+  });
+})();

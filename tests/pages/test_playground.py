@@ -99,7 +99,7 @@ def test_the_progress_panel_stops_polling_and_shows_the_result_once_the_run_is_f
     assert "hx-trigger" not in html
     assert run.best_content in html
     assert 'data-figure="fig-progress-score"' in html
-    assert 'id="fig-progress-radar"' in html
+    assert 'id="fig-progress-dims"' in html
     assert f'href="{reverse("run-detail", args=[run.id])}"' in html
 
 
@@ -260,10 +260,11 @@ def test_the_playground_page_runs_a_fixed_number_of_queries(
     login, alice, project_a, django_assert_max_num_queries
 ):
     # session, user, seat, the nav's accounts, the project choices (twice: Django's Select
-    # reads the first choice for the required attribute), and the session save (3 with
-    # its savepoint): none of them grows with the account's runs or projects
+    # reads the first choice for the required attribute), the projects' inherited values
+    # (one query for all of them), and the session save (3 with its savepoint): none of
+    # them grows with the account's runs or projects
     client = login(alice)
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):
         assert client.get(URL).status_code == 200
 
 

@@ -56,10 +56,12 @@ def test_the_run_detail_shows_original_beside_best_with_a_word_diff(login, alice
     assert "<ins>" in diff
 
 
-def test_the_run_detail_embeds_the_score_line_dimension_bars_and_radar(login, alice, make_run):
+def test_the_run_detail_embeds_the_score_line_heatmap_small_multiples_and_radar(
+    login, alice, make_run
+):
     run = make_run()
     html = login(alice).get(detail_url(run)).content.decode()
-    for figure in ("fig-score", "fig-dims", "fig-radar"):
+    for figure in ("fig-score", "fig-heatmap", "fig-radar", "fig-trend-safety"):
         assert f'data-figure="{figure}"' in html
         assert f'<script id="{figure}" type="application/json">' in html
     assert '"name": "Threshold 7"' in html
@@ -298,3 +300,94 @@ def test_the_runs_list_query_count_does_not_grow_with_rows(
     # with a key filter the matching key ids (the session save would add 3)
     with django_assert_max_num_queries(9 if "key=" in url else 8):
         client.get(url)
+
+
+# -- runs list: search, sort, dates, whole rows (issue 13) ------------------------------
+
+
+def test_every_row_opens_its_run(login, alice, account_a, project_a):
+    (run,) = store_runs(account_a, project_a, 1)
+    html = login(alice).get("/runs/").content.decode()
+    assert f'<tr data-href="{detail_url(run)}">' in html
+
+
+def test_the_list_searches_the_original_and_the_best_text(login, alice, account_a, project_a):
+    store_runs(account_a, project_a, 1, original_content="About insulin doses")
+    store_runs(account_a, project_a, 1, best_content="Ask your pharmacist about INSULIN.")
+    store_runs(account_a, project_a, 2)
+    client = login(alice)
+    assert list_size(client, "q=insulin") == 2
+    assert list_size(client, "q=nothing+like+this") == 0
+
+
+def test_the_list_sorts_by_a_column_both_ways(login, alice, account_a, project_a):
+    low, high, none = store_runs(account_a, project_a, 3)
+    Run.objects.filter(id=low.id).update(best_score=3.1)
+    Run.objects.filter(id=high.id).update(best_score=9.2)
+    client = login(alice)
+    ascending = list(client.get("/runs/?sort=best").context["page"].object_list)
+    descending = list(client.get("/runs/?sort=-best").context["page"].object_list)
+    assert [r.id for r in ascending] == [low.id, high.id, none.id]  # no score last, both ways
+    assert [r.id for r in descending] == [high.id, low.id, none.id]
+
+
+def test_a_sorted_header_links_to_the_other_direction_and_keeps_the_filters(
+    login, alice, account_a, project_a
+):
+    store_runs(account_a, project_a, 1)
+    html = login(alice).get("/runs/?status=passed&sort=-best").content.decode()
+    assert '<th class="num" aria-sort="descending"><a href="?status=passed&amp;sort=best">' in html
+    assert '<option value="-best" selected>Highest best score</option>' in html  # kept
+
+
+def test_an_inverted_date_range_is_refused_not_shown_as_empty(login, alice, account_a, project_a):
+    store_runs(account_a, project_a, 2)
+    today = timezone.localdate()
+    response = login(alice).get(f"/runs/?since={today}&until={today - dt.timedelta(days=3)}")
+    assert "The end date is before the start date." in response.content.decode()
+    assert response.context["page"].paginator.count == 2
+
+
+# -- run detail: each text once, identical versions, critical runs (issue 13) ---------------
+
+
+def test_each_text_is_shown_once_and_the_rest_folded(login, alice, make_run):
+    run = make_run()
+    html = login(alice).get(detail_url(run)).content.decode()
+    unfolded = re.sub(r"<details.*?</details>", "", html, flags=re.S)
+    assert unfolded.count('class="content diff"') == 1
+    assert 'class="content original"' not in unfolded
+    assert 'class="content best"' not in unfolded
+
+
+def test_identical_iterations_are_collapsed_onto_the_first(login, alice, make_run):
+    run = make_run()
+    *_, previous, last = run.iterations.order_by("index")
+    run.iterations.filter(id=last.id).update(content=previous.content + "  ")  # older data
+    html = login(alice).get(detail_url(run)).content.decode()
+    assert f'<details class="card iteration identical" id="iteration-{last.index}">' in html
+    assert (
+        f'identical to <a href="#iteration-{previous.index}">iteration {previous.index}</a>' in html
+    )
+
+
+def test_a_critical_run_is_shown_as_critical_without_a_best_version_or_diff(
+    login, alice, account_a, project_a
+):
+    from regen import runs, service
+    from regen.errors import CriticalContent
+    from tests.api.texts import VIOLENT
+
+    caller = runs.Caller(account=account_a, project=project_a, user=alice)
+    with pytest.raises(CriticalContent):
+        runs.run_safe_regenerate(
+            caller=caller, request=service.prepare(caller, {"content": VIOLENT})
+        )
+    run = Run.objects.get()
+    html = login(alice).get(detail_url(run)).content.decode()
+    assert "Critical content</strong>" in html
+    assert 'class="content diff"' not in html
+    assert "Best version" not in html
+    assert 'data-figure="fig-radar"' not in html
+    assert 'data-figure="fig-bars"' in html
+    assert f'href="{reverse("review-detail", args=[run.review_item.id])}"' in html

@@ -61,6 +61,7 @@ print(json.dumps({
     "PASSWORD_HASHERS": s.PASSWORD_HASHERS,
     "STATICFILES_BACKEND": s.STORAGES["staticfiles"]["BACKEND"],
     "WHITENOISE_USE_FINDERS": s.WHITENOISE_USE_FINDERS,
+    "RAIL_QUEUE_WARNING_SECONDS": s.RAIL_QUEUE_WARNING_SECONDS,
     "LOG_LEVEL": s.LOGGING["root"]["level"],
 }))
 """
@@ -133,8 +134,9 @@ DOCUMENTED = {
         "django.contrib.auth.hashers.PBKDF2PasswordHasher",
         "django.contrib.auth.hashers.MD5PasswordHasher",
     ],
-    "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
+    "STATICFILES_BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage",
     "WHITENOISE_USE_FINDERS": True,
+    "RAIL_QUEUE_WARNING_SECONDS": 30,
     "LOG_LEVEL": "INFO",
 }
 
