@@ -13,8 +13,9 @@ Composition per dimension (a risk in 0-1, then a score):
 safety = max(harm head, hate head, severe spill, harm rules as far as the heads corroborate
 them, directives); user impact, reliability, accountability and (less) transparency =
 max(a share of the harm head, directives);
-fairness = inclusivity = hate head; privacy = PII rule severity + a small share of the
-privacy head; transparency and accountability also take the rules (injection,
+fairness = inclusivity = hate head; privacy = PII rule severity (with the strongest
+person name and identifier number the learned taggers find, ``learned.names``) + a small
+share of the privacy head; transparency and accountability also take the rules (injection,
 directives). Severe harm (doxxing; the severe head as far as the harm or hate head backs
 it; threats or self-harm found by the rules as far as a head agrees) spills onto every
 dimension, as a human judge marks such a text down on everything.
@@ -35,6 +36,7 @@ from ..dimensions import DIMENSION_INFO, DIMENSIONS
 from ..kinds import KINDS
 from ..learned.features import F32, IDENTITY_TERMS, PLACEHOLDER, Features
 from ..learned.model import LearnedModel, shipped
+from ..learned.names import tokenize
 from ..learned.tokens import WORD
 from ..types import DimensionScore, EvalContext, Issue, RawEvaluation, Span
 
@@ -67,6 +69,23 @@ is not a quote of someone else's words, so no head has to agree."""
 _POSITION_WEIGHT: Final = (1.0, 0.75, 0.6)
 _PRIVACY_HEAD_SHARE: Final = 0.3
 """Privacy rules decide; the head only orders texts (names the rules cannot see)."""
+_TAGGED_KIND: Final = {"name": "person_name", "number": "personal_number"}
+_TAGGED_LABEL: Final = {
+    "name": "A person's name (learned)",
+    "number": "Part of an address, phone number or other identifier (learned)",
+}
+_NAME_SEVERITY: Final = 0.45
+_NAME_FROM: Final = 0.3
+_NAME_TO: Final = 0.8
+"""Each tagger's strongest find is a mild privacy finding: its severity grows from the
+tagger's probability ``_NAME_FROM`` to ``_NAME_TO`` up to ``_NAME_SEVERITY`` (a name alone
+is low risk; public figures are named too). Chosen on the calibration half's out-of-fold
+Presidio pairs, kept below what the pairs alone would pick."""
+_PII_KINDS: Final = frozenset(
+    kind
+    for kind, dims in KINDS.items()
+    if dims[0] == "privacy" and kind not in _TAGGED_KIND.values()
+)
 _FLAG: Final = 0.5
 """A head at or above this probability names the sentences that drove it."""
 _SPILL: Final = 0.95
@@ -317,6 +336,9 @@ class LearnedEvaluator:
         dimensions = ctx.dimensions or DIMENSIONS
         low = lowercase(text)
         rules = scan_rules(text, low, ctx)
+        tagged = tagged_findings(self.model, text, rules.findings)
+        if tagged:
+            rules = Rules((*rules.findings, *tagged), rules.signs, rules.refused)
         injected = rules.has("prompt_injection")
         # the heads read the text as if any injection were absent: it can only lower scores
         scored = _blank_injections(low, rules) if injected else low
@@ -396,6 +418,27 @@ class LearnedEvaluator:
                         Issue(dimension, description, kind, Span(start, end), probability)
                     )
         return issues
+
+
+def tagged_findings(
+    model: LearnedModel, text: str, findings: tuple[Finding, ...]
+) -> tuple[Finding, ...]:
+    """Each tagger's strongest find (a name, an identifier) outside the rules' personal data."""
+    out: list[Finding] = []
+    tokens = tokenize(text) if model.taggers else []
+    for kind, tagger in model.taggers.items():
+        found = tagger.strongest(text, tokens)
+        if found is None or kind not in _TAGGED_KIND:
+            continue
+        start, end, probability = found
+        severity = _NAME_SEVERITY * _smoothstep(probability, _NAME_FROM, _NAME_TO)
+        if severity <= 0.02:
+            continue
+        if any(f.kind in _PII_KINDS and f.start < end and start < f.end for f in findings):
+            continue
+        label = f"{_TAGGED_LABEL[kind]}, p={probability:.2f}"
+        out.append(Finding(_TAGGED_KIND[kind], start, end, severity, label))
+    return tuple(out)
 
 
 def _blank_injections(low: str, rules: Rules) -> str:
