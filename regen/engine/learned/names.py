@@ -157,8 +157,12 @@ def tokenize(text: str) -> list[tuple[str, int, int]]:
 
 def candidates(kind: str, tokens: Sequence[tuple[str, int, int]]) -> list[int]:
     """The indices of the words a tagger of ``kind`` scores."""
-    test = is_candidate if kind == "name" else is_number
-    return [i for i, (word, _, _) in enumerate(tokens) if test(word)][:MAX_CANDIDATES]
+    # cheap C-level string tests first: most words are lowercase letters only
+    if kind == "name":
+        found = [i for i, (w, _, _) in enumerate(tokens) if w[0].isupper() and is_candidate(w)]
+    else:
+        found = [i for i, (w, _, _) in enumerate(tokens) if not w.isalpha() and is_number(w)]
+    return found[:MAX_CANDIDATES]
 
 
 def strings(kind: str, text: str, tokens: Sequence[tuple[str, int, int]], i: int) -> list[str]:
