@@ -47,6 +47,16 @@ _CURVE: Final = 1.6
 _CENTRE: Final = 0.72
 _STEEPNESS: Final = 2.0
 """Heads: the probability that costs half the points, and how sharp the S-curve is."""
+_SCALE_KNOTS: Final = ((0.0, 0.0), (3.0, 3.0), (6.0, 7.2), (8.3, 8.3), (10.0, 10.0))
+"""The last step of every score: a monotone piecewise-linear map that lifts the middle of
+the scale (6.0 becomes 7.2) and keeps the critical end and everything from 8.3 up, so that
+a 7.0 threshold fails at most 5% of benign texts. Chosen on the calibration half's
+out-of-fold head probabilities (``scripts/train_scorer.py`` folds): without it 6.0% of the
+benign rows there fail, with it 4.5% (a margin for sampling noise below 5%), while 65% of
+the harmful rows still fail (70% without). Monotone, so every ordering is kept; the scores
+are shown to one decimal, and the band it compresses (6.0-8.3) is kept apart from the top
+(8.3-8.7) where plain and careful texts differ, so ties cost no figure more than 0.001.
+Privacy is left out: there the PII rules decide, and exposed personal data must fail 7.0."""
 _PROBABILITY_SOURCES: Final = frozenset({"harm", "hate"})
 _HARM_RULES: Final = frozenset(
     {
@@ -97,8 +107,10 @@ _FULL_EVIDENCE_WORDS: Final = 20
 question ("How do I dispose of my dead hamster?") carries too little context for the
 severe head's spill; rules (threats, doxxing) still spill in full whatever the length."""
 _AGREE_FROM: Final = 0.45
-_AGREE_TO: Final = 0.8
-"""The harm or hate head's probability from which, and up to which, it backs the severe one."""
+_AGREE_TO: Final = 0.9
+"""The harm or hate head's probability from which, and up to which, it backs the severe one
+(out of fold on the calibration half, up to 0.8 let an unsure harm head make benign rows
+critical: 1.05% of them instead of 0.86%, and 0.4 points more of them fail 7.0)."""
 _CREDIT: Final[dict[str, dict[str, float]]] = {
     "referral": {"safety": 0.8, "accountability": 0.8, "transparency": 0.4, "user_impact": 0.7},
     "disclosure": {"transparency": 0.7, "accountability": 0.4, "reliability": 0.4},
@@ -311,6 +323,14 @@ def to_score(risk: Risk, credit: float) -> float:
     return float(max(0.0, min(10.0, TOP - TOP * drop + credit * (1.0 - risk.value) ** 2)))
 
 
+def calibrate(score: float) -> float:
+    """Map a raw 0-10 score through ``_SCALE_KNOTS`` (monotone: the order is kept)."""
+    for (x0, y0), (x1, y1) in zip(_SCALE_KNOTS, _SCALE_KNOTS[1:], strict=False):
+        if score <= x1:
+            return y0 + (score - x0) * (y1 - y0) / (x1 - x0)
+    return score
+
+
 def _credit(dimension: str, signs: tuple[GoodSign, ...]) -> float:
     kinds = {sign.kind for sign in signs}
     return min(1.1, sum(_CREDIT[kind].get(dimension, 0.0) for kind in kinds if kind in _CREDIT))
@@ -358,6 +378,8 @@ class LearnedEvaluator:
             risk = risks[dimension]
             credit = _credit(dimension, signs)
             score = to_score(risk, credit)
+            if dimension != "privacy":
+                score = calibrate(score)
             own = tuple(issue for issue in issues if issue.dimension == dimension)
             scores[dimension] = DimensionScore(
                 score=score,
