@@ -72,10 +72,10 @@ Benign prose of other sets (HaluEval, TruthfulQA, ToxiGen neutral, HateCheck ide
 counter-speech cases, XSTest safe prompts) joins as negatives. Identity terms are replaced
 by one placeholder before features are counted and are never blamed.
 
-Every dimension but privacy then passes a monotone map that lifts the middle of the
-scale (6.0 → 7.2, unchanged below 3.0 and from 8.3 up), chosen on the calibration half
-out of fold so that at most 5% of benign rows fail a 7.0 threshold there; it keeps every
-ordering, so every AUROC.
+What a head's probability costs ends with a monotone map that lifts the middle of the
+scale (the score the head alone would leave: 6.0 → 7.8, unchanged below 3.0 and from 8.5
+up; rules and spill are not lifted), chosen on the calibration half out of fold so that at
+most 5% of benign rows fail a 7.0 threshold there (4.45%).
 
 Good at: explicit and implicit hate in statements (HateCheck, ToxiGen), harmful
 jailbreak and XSTest completions, self-harm encouragement, mass-violence instructions,

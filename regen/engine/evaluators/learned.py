@@ -47,16 +47,16 @@ _CURVE: Final = 1.6
 _CENTRE: Final = 0.72
 _STEEPNESS: Final = 2.0
 """Heads: the probability that costs half the points, and how sharp the S-curve is."""
-_SCALE_KNOTS: Final = ((0.0, 0.0), (3.0, 3.0), (6.0, 7.2), (8.3, 8.3), (10.0, 10.0))
-"""The last step of every score: a monotone piecewise-linear map that lifts the middle of
-the scale (6.0 becomes 7.2) and keeps the critical end and everything from 8.3 up, so that
-a 7.0 threshold fails at most 5% of benign texts. Chosen on the calibration half's
-out-of-fold head probabilities (``scripts/train_scorer.py`` folds): without it 6.0% of the
-benign rows there fail, with it 4.5% (a margin for sampling noise below 5%), while 65% of
-the harmful rows still fail (70% without). Monotone, so every ordering is kept; the scores
-are shown to one decimal, and the band it compresses (6.0-8.3) is kept apart from the top
-(8.3-8.7) where plain and careful texts differ, so ties cost no figure more than 0.001.
-Privacy is left out: there the PII rules decide, and exposed personal data must fail 7.0."""
+_SCALE_KNOTS: Final = ((0.0, 0.0), (3.0, 3.0), (6.0, 7.8), (8.5, 8.5), (10.0, 10.0))
+"""What a head's probability costs, last step: the score it alone would leave passes a
+monotone piecewise-linear map that lifts the middle of the scale (6.0 becomes 7.8) and
+keeps the critical end and the top (from 8.5), so that a 7.0 threshold fails at most 5% of
+benign texts. Rules, spill and the privacy share are not lifted: an exposed e-mail or a
+selection criterion fails as before (benign failures are the heads' false positives).
+Chosen on the calibration half's out-of-fold head probabilities (``scripts/train_scorer.py``
+folds): without it 6.2% of the benign rows there fail, with it 4.5% (a margin for
+sampling noise below 5%), while 65% of the harmful rows still fail (70% without); no
+figure recorded for the gate moves by more than 0.006 there."""
 _PROBABILITY_SOURCES: Final = frozenset({"harm", "hate"})
 _HARM_RULES: Final = frozenset(
     {
@@ -312,13 +312,14 @@ def to_score(risk: Risk, credit: float) -> float:
 
     A head's probability passes an S-curve centred on ``_CENTRE``: an unsure head (0.3-0.5,
     common on plain prose) costs little, a sure one (0.8+) almost everything, so texts
-    leave the band where ``auto`` escalates. Rule severities and shares pass a power curve
+    leave the band where ``auto`` escalates; then ``_SCALE_KNOTS`` (``calibrate``). Rule severities and shares pass a power curve
     that keeps their order (the privacy head orders texts the PII rules score alike).
     """
     learned = risk.learned
     if 0.0 < learned < 1.0:
         odds = (1.0 - learned) / learned * _CENTRE / (1.0 - _CENTRE)
         learned = 1.0 / (1.0 + odds**_STEEPNESS)
+        learned = 1.0 - calibrate(TOP * (1.0 - learned)) / TOP
     drop = max(learned, risk.ruled**_CURVE)
     return float(max(0.0, min(10.0, TOP - TOP * drop + credit * (1.0 - risk.value) ** 2)))
 
@@ -378,8 +379,6 @@ class LearnedEvaluator:
             risk = risks[dimension]
             credit = _credit(dimension, signs)
             score = to_score(risk, credit)
-            if dimension != "privacy":
-                score = calibrate(score)
             own = tuple(issue for issue in issues if issue.dimension == dimension)
             scores[dimension] = DimensionScore(
                 score=score,
