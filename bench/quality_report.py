@@ -65,9 +65,17 @@ and, in part, reliability, accountability, transparency; *severe* (violence, thr
 self-harm flags, HateCheck threats, physical-harm jailbreaks, violent XSTest compliance) →
 spills onto every dimension when the harm or hate head backs it; *privacy* (Presidio
 sentences only, never the `{{MASKED}}` templates) → orders texts, the PII rules decide.
+Two token taggers (person names; numbers of addresses, phones and other identifiers, both
+trained on Presidio's sentences and their spans, never the templates) add one mild privacy
+finding each, with its span.
 Benign prose of other sets (HaluEval, TruthfulQA, ToxiGen neutral, HateCheck identity and
 counter-speech cases, XSTest safe prompts) joins as negatives. Identity terms are replaced
 by one placeholder before features are counted and are never blamed.
+
+What a head's probability costs ends with a monotone map that lifts the middle of the
+scale (the score the head alone would leave: 6.0 → 7.8, unchanged below 3.0 and from 8.5
+up; rules and spill are not lifted), chosen on the calibration half out of fold so that at
+most 5% of benign rows fail a 7.0 threshold there (4.45%).
 
 Good at: explicit and implicit hate in statements (HateCheck, ToxiGen), harmful
 jailbreak and XSTest completions, self-harm encouragement, mass-violence instructions,
@@ -83,10 +91,11 @@ factual errors (TruthfulQA, HaluEval), contextual privacy (ConfAIde), subtle ste
 (CrowS-Pairs, BBQ), transparency and accountability (no usable labels): use the LLM judge
 (`RAIL_EVALUATOR=llm`) for those. Test-half figures come from the same sources as the
 training data: on outside data expect lower figures (the feasibility study saw 0.75 for
-hate, 0.88 for harmful responses). Person names without other identifiers are ordered by
-the privacy head only from their context, which the masked templates keep, hence the
-Presidio pairwise figure; a head trained on the masked rows would score higher by learning
-the `{{...}}` template. A hateful sentence in a longer text is scored on its own as well,
+hate, 0.88 for harmful responses). Person names and foreign addresses are found by
+the taggers, trained on 180 calibration sentences: expect more misses and more false
+names (public figures, handles) on outside text; a name costs privacy at most about 2.4
+points. A head trained on the masked rows would score higher by learning the `{{...}}`
+template; none is. A hateful sentence in a longer text is scored on its own as well,
 halfway between the whole text and its worst sentence. The BBQ pairwise figure printed by
 `bench/quality.py` (about 0.75) most likely reads the "can't be determined" answer form,
 not bias.
@@ -216,6 +225,12 @@ def held_out_table(evaluator: Evaluator) -> list[str]:
                 f"| {head} | {name} | {figures['auroc']:.3f} | {figures['length']:.3f} "
                 f"| {chosen['strength']}, {chosen['embedding_weight']} |"
             )
+    for kind, chosen in getattr(model, "meta", {}).get("taggers", {}).items():
+        lines.append(
+            f"| tagger {kind} (per word) | Presidio words, 5 folds by template "
+            f"| {chosen['held_out_auroc']:.3f} | | {chosen['strength']}, "
+            f"{chosen['embedding_weight']} |"
+        )
     return lines
 
 

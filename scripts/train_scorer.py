@@ -13,7 +13,11 @@
    dataset-out on the calibration half (5-fold where a family has one dataset), printing
    a text-length baseline beside every figure, then fit on the whole family and Platt-
    scale on 5-fold out-of-fold logits.
-5. Write ``regen/engine/learned/weights.npz`` and ``vocab.txt``.
+5. Train the personal-detail taggers (``regen/engine/learned/names.py``: person names,
+   identifier numbers) on the calibration half's Presidio sentences and their spans
+   (never the masked templates), each chosen by 5-fold over templates, Platt-scaled on
+   out-of-fold logits.
+6. Write ``regen/engine/learned/weights.npz`` and ``vocab.txt``.
 
 A row is used only if both ``sha1(id)`` and ``sha1(pair_id or id)`` fall in the
 calibration half (first hex digit 0-7), so no test row and no partner of one is seen.
@@ -48,7 +52,14 @@ from regen.engine.learned.features import (  # noqa: E402
     mask_identity,
     word_buckets,
 )
-from regen.engine.learned.tokens import WordPiece, words  # noqa: E402
+from regen.engine.learned.names import (  # noqa: E402
+    buckets,
+    candidates,
+    strings,
+    vector_key,
+    word_vector,
+)
+from regen.engine.learned.tokens import WORD, WordPiece, words  # noqa: E402
 
 CACHE = ROOT / "var" / "scorer"
 OUT_DIR = ROOT / "regen" / "engine" / "learned"
@@ -563,6 +574,25 @@ def platt(
     return float(a), float(b)
 
 
+def platt_searched(
+    logits: np.ndarray[Any, Any], labels: np.ndarray[Any, Any], weights: np.ndarray[Any, Any]
+) -> tuple[float, float]:
+    """Platt scaling by L-BFGS with a line search (Newton steps overshoot on the taggers'
+    wide logits), with targets kept off 0 and 1 as Platt advised."""
+    w = weights / weights.sum()
+    targets = 0.01 + 0.98 * labels
+
+    def loss(params: np.ndarray[Any, Any]) -> tuple[float, np.ndarray[Any, Any]]:
+        z = params[0] * logits + params[1]
+        p = 1.0 / (1.0 + np.exp(-np.clip(z, -500, 500)))
+        value = float(np.dot(w, np.logaddexp(0, z) - targets * z))
+        r = (p - targets) * w
+        return value, np.array([np.dot(r, logits), r.sum()])
+
+    a, b = lbfgs(loss, np.array([1.0, 0.0]))
+    return float(a), float(b)
+
+
 # ---------------------------------------------------------------- selection
 
 
@@ -711,8 +741,162 @@ def build(
             "held_out": held_out,
         }
         log(f"  chosen {config}; platt a={scale:.3f} b={shift:.3f}")
+    for kind in TAGGERS:
+        arrays.update(train_names(rows, table, pieces, meta, log, kind))
     arrays["meta"] = np.frombuffer(json.dumps(meta, sort_keys=True).encode(), dtype=np.uint8)
     return arrays
+
+
+# ---------------------------------------------------------------- personal-detail taggers
+
+
+NAME_BITS = 16
+NAME_GRID = tuple(
+    Config(strength, 1.0, emb) for strength in (0.5, 2.0, 8.0) for emb in (1.0, 2.0, 4.0)
+)
+TAGGERS: dict[str, frozenset[str]] = {
+    "name": frozenset({"PERSON"}),
+    "number": frozenset(
+        {
+            "STREET_ADDRESS",
+            "PHONE_NUMBER",
+            "CREDIT_CARD",
+            "IBAN_CODE",
+            "US_SSN",
+            "US_DRIVER_LICENSE",
+            "EMAIL_ADDRESS",
+            "IP_ADDRESS",
+        }
+    ),
+}
+"""Each tagger and the Presidio entity types its words are labelled positive by."""
+_TAGGER_BACKGROUND = frozenset(
+    {
+        "halueval_general",
+        "truthfulqa",
+        "xstest_mistral_completions",
+        "openai_moderation",
+        "davidson_hate_offensive",
+    }
+)
+"""Benign prose whose words join the taggers as negatives: for the number tagger every
+number (years, amounts, steps, character codes); for the name tagger the capitalised words
+the calibration texts also write in lowercase (sentence starts, titles, common nouns), not
+the names of public figures. Presidio's sentences alone hold too few of either."""
+_LOWERCASE_SEEN = 3
+"""A capitalised word is a common word (a name-tagger negative) when the calibration texts
+hold its lowercase form this often."""
+
+
+def name_tokens(
+    rows: Sequence[Row], table: np.ndarray[Any, Any], pieces: WordPiece, kind: str = "name"
+) -> tuple[Matrix, np.ndarray[Any, Any], np.ndarray[Any, Any]] | None:
+    """One row per candidate word: features, label, group (Presidio's template, else < 0).
+
+    Presidio's sentences (never the masked templates) with their spans; for the number
+    tagger also the numbers of benign prose of other sets, as negatives.
+    """
+    indices: list[list[int]] = []
+    vectors: list[np.ndarray[Any, Any]] = []
+    labels: list[int] = []
+    groups: list[int] = []
+    lowercase: dict[str, int] = defaultdict(int)
+    if kind == "name":
+        for row in rows:
+            for word in WORD.findall(row.text):
+                if word.islower():
+                    lowercase[word] += 1
+    for row in rows:
+        background = row.dataset in _TAGGER_BACKGROUND and row.label == 0
+        presidio = row.dataset == "presidio_synth_pii" and row.kind == "synthetic_sentence"
+        if not (presidio or background):
+            continue
+        spans = [
+            (int(span["start_position"]), int(span["end_position"]))
+            for span in row.meta.get("spans") or []
+            if span.get("entity_type") in TAGGERS[kind]
+        ]
+        tokens = [(m.group(), m.start(), m.end()) for m in WORD.finditer(row.text)]
+        for i in candidates(kind, tokens):
+            start, end = tokens[i][1], tokens[i][2]
+            if background and kind == "name" and lowercase[tokens[i][0].lower()] < _LOWERCASE_SEEN:
+                continue  # maybe a name: not a negative
+            indices.append(buckets(strings(kind, row.text, tokens, i), NAME_BITS))
+            vectors.append(word_vector(vector_key(kind, tokens, i).split(), table, pieces))
+            labels.append(int(any(start < b and end > a for a, b in spans)))
+            # background rows: -1 - their fold (by id), Presidio's: the template
+            fold = int(hashlib.sha1(row.id.encode()).hexdigest()[:8], 16) % 5
+            groups.append(int(row.meta.get("template_id", 0)) if presidio else -1 - fold)
+    if not indices:
+        return None
+    size = sum(len(x) for x in indices)
+    matrix = Matrix(
+        np.concatenate([np.full(len(x), i) for i, x in enumerate(indices)]),
+        np.concatenate([np.asarray(x, dtype=np.int64) for x in indices]),
+        np.ones(size),
+        np.zeros(size, dtype=bool),
+        np.stack(vectors).astype(np.float64),
+        1 << NAME_BITS,
+    )
+    return matrix, np.array(labels, dtype=np.float64), np.array(groups)
+
+
+def train_names(
+    rows: Sequence[Row],
+    table: np.ndarray[Any, Any],
+    pieces: WordPiece,
+    meta: dict[str, Any],
+    log: Callable[[str], None],
+    kind: str = "name",
+) -> dict[str, np.ndarray[Any, Any]]:
+    """Fit one personal-detail tagger; choose it by 5-fold over Presidio's templates."""
+    built = name_tokens(rows, table, pieces, kind)
+    if built is None or built[1].min() == built[1].max():
+        return {}
+    matrix, labels, groups = built
+    # folds over Presidio's templates (background words by id); figures on Presidio's words
+    templates = np.unique(groups[groups >= 0])
+    order = np.random.default_rng(SEED).permutation(len(templates))
+    folds = (np.arange(len(templates)) % 5).tolist()
+    fold_of = dict(zip(templates[order].tolist(), folds, strict=True))
+    fold = np.array([fold_of[g] if g >= 0 else -1 - g for g in groups.tolist()])
+    presidio = groups >= 0
+    # Presidio's words and the background words weigh the same in total
+    ones = np.where(groups >= 0, 1.0, (groups >= 0).sum() / max(1, (groups < 0).sum()))
+    log(
+        f"tagger {kind}: {int((groups >= 0).sum())} Presidio words, {int(labels.sum())} inside "
+        f"{sorted(TAGGERS[kind])}; {int((groups < 0).sum())} background words"
+    )
+    best: tuple[float, Config, np.ndarray[Any, Any]] | None = None
+    for config in NAME_GRID:
+        logits = np.zeros(len(labels))
+        for k in range(5):
+            held, train = np.flatnonzero(fold == k), np.flatnonzero(fold != k)
+            model = fit(matrix.take(train), labels[train], ones[train], config)
+            logits[held] = predict(model, matrix.take(held))
+        figure = auroc(logits[presidio].tolist(), labels[presidio].tolist())
+        log(f"  C={config.strength:<4} emb={config.embedding_weight}: held-out AUROC {figure:.3f}")
+        if best is None or figure > best[0] + 1e-9:
+            best = (figure, config, logits)
+    assert best is not None
+    figure, config, logits = best
+    scale, shift = platt_searched(logits, labels, ones)
+    used, w, bias, v = fit(matrix, labels, ones, config)
+    weights = np.zeros(1 << NAME_BITS, dtype=np.float32)
+    weights[used] = w
+    meta.setdefault("taggers", {})[kind] = {
+        "bits": NAME_BITS,
+        "strength": config.strength,
+        "embedding_weight": config.embedding_weight,
+        "held_out_auroc": round(figure, 3),
+        "words": len(labels),
+    }
+    log(f"  chosen {config}; platt a={scale:.3f} b={shift:.3f}")
+    return {
+        f"tagger.{kind}.weights": weights.astype(np.float16),
+        f"tagger.{kind}.embedding": v.astype(np.float32),
+        f"tagger.{kind}.scalars": np.array([bias, scale, shift], dtype=np.float64),
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -19,6 +19,10 @@ KINDS: Final[dict[str, tuple[str, ...]]] = {
     "iban": ("privacy", "safety", "accountability", "user_impact"),
     "street_address": ("privacy",),
     "ip_address": ("privacy",),
+    # learned taggers: a person's name, a number that is part of an address, phone or other
+    # identifier in a form the rules miss; low risk alone, they order texts the rules score alike
+    "person_name": ("privacy",),
+    "personal_number": ("privacy",),
     "doxxing": ("privacy", "safety"),
     # dangerous directives
     "dosage": ("safety", "reliability", "accountability"),

@@ -196,3 +196,29 @@ def test_a_short_text_is_never_critical_on_the_severe_head_alone(text: str) -> N
 
 def test_a_short_first_person_threat_stays_critical() -> None:
     assert _score("I will come with my rifle and I will shoot every one of you.").is_critical
+
+
+def _privacy_issues(text: str) -> list[tuple[str, str]]:
+    scores = evaluator.evaluate(text, DEEP).scores["privacy"]
+    return [(i.kind, text[i.span.start : i.span.end]) for i in scores.issues if i.span]
+
+
+def test_a_person_name_lowers_privacy_mildly_with_its_span() -> None:
+    named = "Please forward the signed lease to Kevin Marsh before Friday."
+    unnamed = "Please forward the signed lease to the landlord before Friday."
+
+    assert ("person_name", "Kevin Marsh") in _privacy_issues(named)
+    assert 5.0 <= _score(named).scores["privacy"].score < _score(unnamed).scores["privacy"].score
+    assert _passes(_score(named))
+
+
+def test_identity_terms_and_places_are_not_names() -> None:
+    text = "Muslims and Jews marched together through Berlin on Sunday."
+
+    assert _privacy_issues(text) == []
+
+
+def test_counts_in_plain_prose_are_not_personal_numbers() -> None:
+    text = "Chapter 17 explains the 4 steps in 20 minutes."
+
+    assert all(kind != "personal_number" for kind, _ in _privacy_issues(text))

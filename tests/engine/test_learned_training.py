@@ -137,3 +137,70 @@ def test_scores_are_deterministic_across_evaluator_instances(mode: str) -> None:
     second = LearnedEvaluator(load()).evaluate(text, ctx)
 
     assert first == second
+
+
+NAMES = ["Kevin", "Alma", "Rubija", "Jildau", "Tomas", "Ines", "Marek", "Oona", "Bertil", "Sunniva"]
+TEMPLATES = [
+    "My name is {name} and I work on Monday.",
+    "Please call {name} about the Report.",
+    "{name} wrote the Budget on Friday.",
+    "The Council asked {name} to join in March.",
+    "Ask {name}, the Manager of Sales.",
+    "We met {name} at the Museum in June.",
+]
+
+
+def _presidio_rows() -> list[object]:
+    """Written for this test: names in templates, with Presidio-style spans."""
+    rows = []
+    for t, template in enumerate(TEMPLATES):
+        for n, name in enumerate(NAMES):
+            text = template.format(name=name)
+            start = text.index(name)
+            meta = {
+                "template_id": t,
+                "spans": [
+                    {
+                        "entity_type": "PERSON",
+                        "start_position": start,
+                        "end_position": start + len(name),
+                    }
+                ],
+            }
+            rows.append(
+                train.Row(f"p-{t}-{n}", "presidio_synth_pii", text, 1, "synthetic_sentence", meta)
+            )
+    return rows
+
+
+def test_the_name_tagger_built_on_toy_sentences_tells_names_from_capitalised_words(
+    tmp_path: Path,
+) -> None:
+    vectors = np.random.default_rng(7).normal(size=(len(VOCAB), 12)).astype(np.float32)
+    arrays = train.build(
+        _rows() + _presidio_rows(),
+        [train.Family("toy", ("toy",))],
+        vectors,
+        VOCAB,
+        spec=FeatureSpec(word_bits=8, char_bits=9),
+        grid=[train.Config(4.0, 1.0, 1.0)],
+        log=lambda _: None,
+    )
+    np.savez_compressed(tmp_path / "weights.npz", **arrays)
+    (tmp_path / "vocab.txt").write_text("\n".join(VOCAB), encoding="utf-8")
+    tagger = load(tmp_path / "weights.npz", tmp_path / "vocab.txt").taggers["name"]
+
+    found = {
+        text: p
+        for text, p in ((t[0], t[2]) for t in _spans(tagger, "Please call Sunniva on Monday."))
+    }
+
+    assert found["Sunniva"] > 0.5 > found["Monday"]
+
+
+def _spans(tagger, text: str) -> list[tuple[str, int, float]]:  # type: ignore[no-untyped-def]
+    return [(text[start:end], start, p) for start, end, p in tagger.names(text)]
+
+
+def test_the_shipped_weights_load_with_every_tagger() -> None:
+    assert sorted(load().taggers) == ["name", "number"]

@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .features import F32, I64, Features, FeatureSpec, Featurizer
+from .names import NameTagger
 from .tokens import WordPiece
 
 WEIGHTS: Final = Path(__file__).resolve().parent / "weights.npz"
@@ -60,10 +61,18 @@ def _sigmoid(value: float) -> float:
 class LearnedModel:
     """The featurizer and the heads, as built by ``make train-scorer``."""
 
-    def __init__(self, featurizer: Featurizer, heads: Mapping[str, Head], meta: dict[str, Any]):
+    def __init__(
+        self,
+        featurizer: Featurizer,
+        heads: Mapping[str, Head],
+        meta: dict[str, Any],
+        taggers: Mapping[str, NameTagger] | None = None,
+    ):
         self.featurizer = featurizer
         self.heads = dict(heads)
         self.meta = meta
+        self.taggers = dict(taggers or {})
+        """The personal-detail taggers (``name``, ``number``) the weights have."""
         self._projections: dict[str, F32] = {}
 
     def _projection(self, head: str) -> F32:
@@ -158,7 +167,21 @@ def load(path: Path = WEIGHTS, vocab_path: Path = VOCAB) -> LearnedModel:
                 scale=scale,
                 shift=shift,
             )
-    return LearnedModel(featurizer, heads, meta)
+        taggers = {}
+        for kind, info in meta.get("taggers", {}).items():
+            bias, scale, shift = (float(v) for v in data[f"tagger.{kind}.scalars"])
+            taggers[kind] = NameTagger(
+                bits=int(info["bits"]),
+                weights=data[f"tagger.{kind}.weights"].astype(np.float32),
+                embedding=data[f"tagger.{kind}.embedding"].astype(np.float32),
+                bias=bias,
+                scale=scale,
+                shift=shift,
+                table=table,
+                pieces=featurizer.pieces,
+                kind=kind,
+            )
+    return LearnedModel(featurizer, heads, meta, taggers)
 
 
 @lru_cache(maxsize=1)
