@@ -74,30 +74,6 @@ def radar(scores: Mapping[str, float], *, title: str = "Best iteration") -> Figu
     }
 
 
-def dimension_bars(
-    scores: Mapping[str, float], thresholds: Mapping[str, float] | None = None
-) -> Figure:
-    """Draw one evaluation's dimension scores as bars, failing ones in red."""
-    dims = [d for d in DIMENSIONS if d in scores]
-    limits = thresholds or {}
-    colors = [COLORS[3] if scores[d] < limits.get(d, 7.0) else COLORS[1] for d in dims]
-    return {
-        "data": [
-            {
-                "type": "bar",
-                "x": _names(dims),
-                "y": [scores[d] for d in dims],
-                "marker": {"color": colors},
-            }
-        ],
-        "layout": {
-            "title": {"text": "Dimension scores"},
-            "yaxis": {"range": [0, 10.2]},
-            "showlegend": False,
-        },
-    }
-
-
 def daily(
     rows: Sequence[Mapping[str, Any]], field: str, *, title: str, kind: str = "bar"
 ) -> Figure:

@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any, cast
 
 from django import forms
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q
 from django.db.models.expressions import OrderBy
 from django.forms.boundfield import BoundField
 from django.utils import timezone
@@ -22,7 +22,7 @@ from regen import providers
 from regen.engine.dimensions import DIMENSION_INFO, DIMENSIONS
 from regen.engine.thresholds import TRADEOFF_MODES, Thresholds
 from regen.engine.types import DOMAINS
-from regen.models import Run
+from regen.models import Run, RunQuerySet
 from regen.policy import policy_values
 
 DEFAULT = [("", "Project default")]
@@ -331,7 +331,7 @@ class RunFilterForm(forms.Form):
             value = value[len("rail_") :].split("_", 1)[0]
         return value
 
-    def filter(self, runs: QuerySet[Run]) -> QuerySet[Run]:
+    def filter(self, runs: RunQuerySet) -> RunQuerySet:
         """Narrow ``runs`` by every valid filter (invalid ones are ignored and shown)."""
         data = self.cleaned_data if self.is_valid() else {}
         for name in ("status", "domain", "mode"):

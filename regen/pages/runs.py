@@ -6,14 +6,14 @@ share (``regen/run_detail.html#progress``); ``detail_context`` the full run deta
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Avg, Count, FloatField, Q, QuerySet, Sum
+from django.db.models import QuerySet
 from django.db.models.expressions import OrderBy
-from django.db.models.functions import Cast, Left, NullIf, TruncDate
+from django.db.models.functions import Left
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
@@ -193,28 +193,6 @@ def list_rows(runs: QuerySet[Run], order: str | OrderBy = "-created_at") -> Quer
     )
 
 
-def daily_stats(runs: QuerySet[Run]) -> list[dict[str, Any]]:
-    """Aggregate runs per day in the database: count, pass rate, mean iterations, credits."""
-    finished = Count("id", filter=Q(status__in=Run.FINAL_STATUSES))
-    passed = Count("id", filter=Q(status=Run.Status.PASSED))
-    # values() rows; "iterations" also names Run's relation, which the stubs' plugin rejects
-    rows = (
-        cast(Any, runs)
-        .annotate(day=TruncDate("created_at"))
-        .values("day")
-        .annotate(
-            runs=Count("id"),
-            pass_rate=100.0
-            * Cast(passed, FloatField())
-            / NullIf(Cast(finished, FloatField()), 0.0),
-            iterations=Avg("iterations_done"),
-            credits=Cast(Sum("credits_consumed"), FloatField()),
-        )
-        .order_by("day")
-    )
-    return list(rows)
-
-
 @member_required()
 def run_list(request: DashboardRequest) -> HttpResponse:
     """List the account's runs, filtered and paginated, with charts per day."""
@@ -223,7 +201,7 @@ def run_list(request: DashboardRequest) -> HttpResponse:
     runs = filters.filter(Run.objects.of_account(account))
     rows = list_rows(runs, filters.ordering())
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    stats = daily_stats(runs)
+    stats = runs.per_day()
     figures = {
         "pass_rate": charts.per_day(
             stats, "pass_rate", title="Pass rate per day (%)", kind="line", y_range=(0, 105)

@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from regen import engines
 from regen.models import Run
-from regen.pages.runs import daily_stats
 from tests.engine.fakes import ScriptedRegenerator
 from tests.factories import APIKeyFactory, ProjectFactory
 from tests.pages.conftest import HEALTHCARE, XSS
@@ -262,7 +261,7 @@ def test_the_charts_aggregate_pass_rate_iterations_and_credits_per_day(account_a
         iterations_done=0,
         credits_consumed=Decimal("0"),
     )
-    [day] = daily_stats(Run.objects.of_account(account_a))
+    [day] = Run.objects.of_account(account_a).per_day()
     assert day["runs"] == 5
     assert day["pass_rate"] == pytest.approx(75.0)  # of the finished runs
     assert day["iterations"] == pytest.approx(7 / 5)
