@@ -80,7 +80,7 @@ def _statements() -> list[tuple[str, str, str]]:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    _, raw = _key()
+    _, raw = _key("bench-statements")
     client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}", HTTP_HOST="127.0.0.1")
     url = "/railscore/v1/safe-regenerate"
     text = "Photosynthesis lets green plants turn sunlight, water and carbon dioxide into glucose."
@@ -161,11 +161,11 @@ def _account(slug: str):  # type: ignore[no-untyped-def]
     return account
 
 
-def _key():  # type: ignore[no-untyped-def]
+def _key(slug: str = "bench-auth"):  # type: ignore[no-untyped-def]
     from billing import keys
     from billing.accounts import create_project
 
-    project = create_project(account=_account("bench-auth"), name="bench")
+    project = create_project(account=_account(slug), name="bench")
     return keys.issue_key(project=project, name="bench")
 
 
