@@ -168,6 +168,12 @@ class Iteration(models.Model):
     regen_latency_ms = models.FloatField(default=0.0)
     credits = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
     cost_usd = models.DecimalField(max_digits=14, decimal_places=6, default=Decimal("0"))
+    fidelity = models.FloatField(
+        null=True, blank=True, help_text="Meaning kept from the original, 0-1 (issue 15)."
+    )
+    fidelity_detail = models.JSONField(
+        null=True, blank=True, help_text="Meaning and facts kept, refusal, what was lost."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

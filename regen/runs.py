@@ -291,6 +291,8 @@ def iteration_row(run: Run, it: LoopIteration, *, keep_history: bool = True) -> 
         regen_latency_ms=it.regen_latency_ms,
         credits=it.credits,
         cost_usd=Decimal(str(round(it.usage.cost_usd, 6))),
+        fidelity=it.fidelity.score,
+        fidelity_detail=it.fidelity.to_dict(),
     )
 
 
