@@ -104,6 +104,8 @@ def detail_context(run: Run) -> dict[str, Any]:
         "diff": word_diff(run.original_content, run.best_content or run.original_content),
         "iterations": [iteration_view(it) for it in iterations],
         "threshold": overall_threshold(run),
+        "best": next((it for it in iterations if it.index == run.best_iteration), None),
+        "min_fidelity": Thresholds.from_dict(run.request.get("thresholds") or {}).min_fidelity,
     }
     if iterations:
         context["figures"] = figures_for(run, iterations)
