@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from billing import ledger, provider_keys
 from billing.models import Account, APIKey, Project
+from regen import webhooks
 from regen.engine import deadline as request_deadline
 from regen.engine.estimate import Estimate
 from regen.engine.loop import Iteration as LoopIteration
@@ -412,6 +413,8 @@ def finish_run(
         critical = loop.status == "critical"
         run.response = (render if render and not critical else response_body)(run, loop)
         run.save()
+        if run.lease_token is not None:  # an async job, run by a worker: tell its project
+            webhooks.announce_job(run)
         # last, just before the commit: the account's row lock is held as briefly as it can
         if run.hold is not None:
             ledger.settle(hold=run.hold, used=loop.credits_breakdown["total"])
@@ -434,6 +437,8 @@ def fail_run(run: Run, error: str) -> Run:
             timezone.now(),
         )
         locked.save(update_fields=["status", "error", "finished_at"])
+        if locked.lease_token is not None:  # a job a worker had taken: it ended too
+            webhooks.announce_job(locked)
     return locked
 
 
