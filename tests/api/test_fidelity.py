@@ -61,3 +61,9 @@ def test_a_high_min_fidelity_fails_a_rewrite_that_drops_too_much(api_a, account_
     assert rewrite["fidelity"] < 0.99
     assert rewrite["thresholds_met"] is False
     assert result["status"] == "max_iterations_reached"
+
+
+def test_the_openapi_schema_documents_min_fidelity(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").content.decode()
+
+    assert '"min_fidelity"' in schema
