@@ -45,13 +45,13 @@ REFUSAL_BELOW: Final = 0.5
 """A version with a refusal phrase is a refusal when its fidelity otherwise is below this
 (a referral that still answers, "I can't diagnose you, but ...", is not one)."""
 KEY_TERMS: Final = 8
+LOST_SHOWN: Final = 20
+"""At most this many lost facts are named (all of them count)."""
 MIN_REFERENCE_WORDS: Final = 3
 """Fewer words left once the removals are cut: measure against the whole original."""
 
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 _NAME = re.compile(r"\b[A-Z][\w'-]*(?:\s+(?:of\s+|de\s+)?[A-Z][\w'-]*)*")
-_NEGATION = re.compile(r"\b(?:not|no|never|cannot|without|nor|none|nothing)\b|n't\b", re.I)
-_SENTENCE_START = re.compile(r"(?:^|[.!?:\n]\s*|[\"'(]\s*)$")
 _STEM = 5
 _STOP_WORDS = """about above after again against also although among another anyone anything
 around because been before being below between both cannot could does doing down during each
@@ -92,17 +92,6 @@ class Fidelity:
             "lost": list(self.lost),
         }
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Fidelity:
-        return cls(
-            score=float(data["score"]),
-            meaning=float(data["meaning"]),
-            facts=float(data["facts"]),
-            refusal=bool(data.get("refusal", False)),
-            empty=bool(data.get("empty", False)),
-            lost=tuple(data.get("lost", ())),
-        )
-
 
 FULL: Final = Fidelity(score=1.0, meaning=1.0, facts=1.0)
 """The original's fidelity to itself."""
@@ -127,7 +116,8 @@ def measure_fidelity(original: str, version: str, *, removed: Sequence[Span] = (
         reference = original  # everything had to go: the topic is what is left to keep
     meaning = meaning_kept(reference, version)
     facts = extract_facts(original, removed)
-    lost = [fact for fact in facts if not _kept(fact, version, version_words)]
+    index = _Version(version, version_words)
+    lost = [fact for fact in facts if not index.keeps(fact)]
     facts_kept = 1.0 - len(lost) / len(facts) if facts else meaning
     score = MEANING_SHARE * meaning + (1.0 - MEANING_SHARE) * facts_kept
     refusal = score < REFUSAL_BELOW and is_refusal(version) and not is_refusal(original)
@@ -136,7 +126,7 @@ def measure_fidelity(original: str, version: str, *, removed: Sequence[Span] = (
         meaning=round(meaning, 2),
         facts=round(facts_kept, 2),
         refusal=refusal,
-        lost=tuple(fact.label for fact in lost),
+        lost=tuple(fact.label for fact in lost[:LOST_SHOWN]),
     )
 
 
@@ -195,7 +185,7 @@ def extract_facts(text: str, removed: Sequence[Span] = ()) -> list[Fact]:
     located = [(m.start(), m.group()) for m in WORD.finditer(text.lower())]
     tokens = [token for _, token in located]
     for index, (start, token) in enumerate(located):
-        if (_NEGATION.fullmatch(token) or token.endswith("n't")) and not inside(start):
+        if _negates(token) and not inside(start):
             target = next((t for t in tokens[index + 1 : index + 4] if _content(t)), None)
             if target is not None:
                 label = f"{token} … {target}"
@@ -211,7 +201,7 @@ def _names(text: str) -> list[tuple[int, str]]:
     names = []
     for match in _NAME.finditer(text):
         name = match.group()
-        at_start = _SENTENCE_START.search(text, 0, match.start()) is not None
+        at_start = _opens_sentence(text, match.start())
         if at_start and " " not in name:
             continue  # a capital that only opens a sentence
         if at_start:
@@ -238,27 +228,49 @@ def key_terms(tokens: Sequence[str]) -> list[str]:
     return [term for term, _ in ranked[:count]]
 
 
-def _kept(fact: Fact, version: str, version_words: Sequence[str]) -> bool:
-    if fact.kind == "number":
-        return any(re.sub(r"\D", "", m.group()) == fact.key for m in _NUMBER.finditer(version))
-    if fact.kind == "name":
-        return all(_has(part, version_words) for part in fact.key.split())
-    if fact.kind == "negation":
-        for index, token in enumerate(version_words):
-            if _same(token, fact.key):
-                before = version_words[max(0, index - 4) : index]
-                if any(_NEGATION.fullmatch(t) or t.endswith("n't") for t in before):
-                    return True
-        return False
-    return _has(fact.key, version_words)
+def _opens_sentence(text: str, start: int) -> bool:
+    """Say whether ``start`` opens a sentence (or the text, a line, a quote)."""
+    at = start - 1
+    while at >= 0 and (text[at].isspace() or text[at] in "\"'(“‘") and text[at] != "\n":
+        at -= 1
+    return at < 0 or text[at] in ".!?:\n"
 
 
-def _has(term: str, version_words: Sequence[str]) -> bool:
-    return any(_same(token, term) for token in version_words)
+class _Version:
+    """What a version says, indexed once, so each fact is looked up in constant time."""
+
+    def __init__(self, version: str, tokens: Sequence[str]) -> None:
+        self.numbers = {re.sub(r"\D", "", m.group()) for m in _NUMBER.finditer(version)}
+        self.words = set(tokens)
+        self.stems = {_stem(t) for t in tokens if len(t) > _STEM}
+        self.negated: set[str] = set()
+        for index in (i for i, token in enumerate(tokens) if _negates(token)):
+            for token in tokens[index + 1 : index + 5]:  # the four words after a negation
+                self.negated.add(token)
+                if len(token) > _STEM:
+                    self.negated.add(_stem(token))
+
+    def has(self, term: str) -> bool:
+        return term in self.words or (len(term) > _STEM and _stem(term) in self.stems)
+
+    def keeps(self, fact: Fact) -> bool:
+        if fact.kind == "number":
+            return fact.key in self.numbers
+        if fact.kind == "name":
+            return all(self.has(part) for part in fact.key.split())
+        if fact.kind == "negation":
+            key = fact.key
+            return key in self.negated or (len(key) > _STEM and _stem(key) in self.negated)
+        return self.has(fact.key)
 
 
-def _same(a: str, b: str) -> bool:
-    """Compare words loosely: equal, or sharing a 5-letter stem when both are long."""
-    if a == b:
-        return True
-    return len(a) > _STEM and len(b) > _STEM and a[:_STEM] == b[:_STEM]
+_NEGATIONS: Final = frozenset(("not", "no", "never", "cannot", "without", "nor", "none", "nothing"))
+
+
+def _negates(token: str) -> bool:
+    return token in _NEGATIONS or token.endswith("n't")
+
+
+def _stem(word: str) -> str:
+    """Compare long words loosely: by their first five letters ("diagnose", "diagnosis")."""
+    return "~" + word[:_STEM]
