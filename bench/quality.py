@@ -7,7 +7,8 @@ digit of ``sha1(id)`` is 0-7; test half: 8-f (see the data README).
 ``--evaluator embedded`` (the default; ``learned`` is an alias) measures the default
 evaluator, the learned heads composed with the rules, and adds per-dataset figures
 (calibration and test side by side, with a text-length baseline), the issue-8 goals,
-latency and the ``auto`` escalation rate; ``--markdown docs/quality.md`` writes them.
+latency, the ``auto`` escalation rate and the meaning-preservation ranking (``bench/fidelity.py``);
+``--markdown docs/quality.md`` writes them.
 ``--evaluator rules`` measures the rules alone and prints the AUROC tables only.
 """
 
@@ -279,6 +280,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench.quality_report import report
 
         text = report(rows, evaluator, evaluator.name)
+        if args.evaluator != "rules":
+            from bench.fidelity import report as fidelity_report
+
+            text = text.rstrip("\n") + "\n\n" + "\n".join(fidelity_report(directory)) + "\n"
         print(text)
         if args.markdown:
             args.markdown.write_text(text, encoding="utf-8")

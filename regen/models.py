@@ -172,6 +172,16 @@ class Run(models.Model):
     def is_final(self) -> bool:
         return self.status in self.FINAL_STATUSES
 
+    def best_version(self) -> Iteration | None:
+        """Return the stored iteration the run chose as its best, if it has one."""
+        if self.best_iteration is None:
+            return None
+        return self.iterations.filter(index=self.best_iteration).first()
+
+
+LOW_FIDELITY = 0.5
+"""Pages flag a version that keeps less than this of the original."""
+
 
 class Iteration(models.Model):
     """One scored version of a run's text."""
@@ -192,6 +202,12 @@ class Iteration(models.Model):
     regen_latency_ms = models.FloatField(default=0.0)
     credits = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
     cost_usd = models.DecimalField(max_digits=14, decimal_places=6, default=Decimal("0"))
+    fidelity = models.FloatField(
+        null=True, blank=True, help_text="Meaning kept from the original, 0-1 (issue 15)."
+    )
+    fidelity_detail = models.JSONField(
+        null=True, blank=True, help_text="Meaning and facts kept, refusal, what was lost."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -212,6 +228,20 @@ class Iteration(models.Model):
         """Name the engine that scored this version (a cascade's embedded scorer or judge)."""
         evaluation = self.evaluation if isinstance(self.evaluation, dict) else {}
         return str(evaluation.get("engine", "embedded"))
+
+    @property
+    def fidelity_lost(self) -> list[str]:
+        """Name what this version dropped of the original (numbers, names, key terms)."""
+        return [str(fact) for fact in (self.fidelity_detail or {}).get("lost", [])]
+
+    @property
+    def is_refusal(self) -> bool:
+        return bool((self.fidelity_detail or {}).get("refusal"))
+
+    @property
+    def fidelity_low(self) -> bool:
+        """Say whether the version lost the meaning: a refusal, or under half kept."""
+        return self.fidelity is not None and (self.is_refusal or self.fidelity < LOW_FIDELITY)
 
 
 def fingerprint(text: str) -> str:

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from billing import ledger, provider_keys
 from billing.models import Account, APIKey, Project
+from regen import webhooks
 from regen.api.bodies import run_answer
 from regen.engine import deadline as request_deadline
 from regen.engine.estimate import Estimate
@@ -286,6 +287,8 @@ def iteration_row(run: Run, it: LoopIteration, *, keep_history: bool = True) -> 
         regen_latency_ms=it.regen_latency_ms,
         credits=it.credits,
         cost_usd=Decimal(str(round(it.usage.cost_usd, 6))),
+        fidelity=it.fidelity.score,
+        fidelity_detail=it.fidelity.to_dict(),
     )
 
 
@@ -375,6 +378,8 @@ def finish_run(
         critical = loop.status == "critical"
         run.response = (render if render and not critical else run_answer)(run, loop)
         run.save()
+        if run.lease_token is not None:  # an async job, run by a worker: tell its project
+            webhooks.announce_job(run)
         # last, just before the commit: the account's row lock is held as briefly as it can
         if run.hold is not None:
             ledger.settle(hold=run.hold, used=loop.credits_breakdown["total"])
@@ -414,6 +419,8 @@ def _fail(run_id: Any, error: str, *, memo: str, only_queued: bool) -> Run:
             timezone.now(),
         )
         locked.save(update_fields=["status", "error", "finished_at"])
+        if locked.lease_token is not None:  # a job a worker had taken: it ended too
+            webhooks.announce_job(locked)
     return locked
 
 

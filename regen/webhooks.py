@@ -1,7 +1,9 @@
-"""Review webhooks: every decision is POSTed, signed, to the project's URL, with retries.
+"""Webhooks: every review decision and every finished async job is POSTed, signed, to the
+project's URL, with retries.
 
-A decision records a ``WebhookDelivery`` in its own transaction, so a decision is never
-lost and never announced twice; the first attempt is made once the decision commits, and
+A decision (``review.decided``) or a job's end (``job.finished``, with the job's result)
+records a ``WebhookDelivery`` in the transaction that makes it, so an event is never lost
+and never announced twice; the first attempt is made once the decision commits, and
 the clean-up sweep (``regen.cleanups``) retries those that failed, with back-off, up to
 ``MAX_ATTEMPTS``. Each POST carries ``X-Railsite-Event``, ``X-Railsite-Delivery`` (the
 delivery's id, stable across retries, so receivers can drop duplicates) and
@@ -15,6 +17,7 @@ import hashlib
 import hmac
 import json
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, Final
 
@@ -25,7 +28,7 @@ from django.utils import timezone
 
 from billing.models import Project
 from regen.engine.llm.ssrf import UnsafeBaseURL, validate_base_url
-from regen.models import ReviewItem, WebhookDelivery
+from regen.models import ReviewItem, Run, WebhookDelivery
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +37,7 @@ BACKOFF: Final = (30, 120, 600, 1800, 3600)
 """Seconds before the 2nd, 3rd... attempt."""
 TIMEOUT: Final = 5.0
 EVENT: Final = "review.decided"
+JOB_EVENT: Final = "job.finished"
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -57,17 +61,42 @@ def decision_payload(item: ReviewItem) -> dict[str, Any]:
     }
 
 
+def job_payload(run: Run) -> dict[str, Any]:
+    """What ``job.finished`` carries: the job's id, status and result (the answer's body)."""
+    return {
+        "event": JOB_EVENT,
+        "job_id": str(run.id),
+        "status": run.status,
+        "status_url": f"/railscore/v1/jobs/{run.id}",
+        "project": run.project.slug if run.project else None,
+        "result": run.response,
+        "error": run.error or None,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+    }
+
+
 def announce_decision(item: ReviewItem) -> WebhookDelivery | None:
     """Record the decision's delivery (inside the caller's transaction) and attempt it once
     the transaction commits. None when the project has no webhook."""
-    project: Project | None = item.project
+    return _record(item.project, EVENT, lambda: decision_payload(item))
+
+
+def announce_job(run: Run) -> WebhookDelivery | None:
+    """Record a finished job's delivery (inside the transaction that finishes the run) and
+    attempt it once that commits. None when the project has no webhook."""
+    return _record(run.project, JOB_EVENT, lambda: job_payload(run))
+
+
+def _record(
+    project: Project | None, event: str, payload: Callable[[], dict[str, Any]]
+) -> WebhookDelivery | None:
     if project is None or not project.webhook_url:
         return None
     delivery = WebhookDelivery.objects.create(
         project=project,
-        event=EVENT,
+        event=event,
         url=project.webhook_url,
-        payload=decision_payload(item),
+        payload=payload(),
         next_attempt_at=timezone.now(),
     )
     transaction.on_commit(lambda: attempt(delivery.pk))

@@ -102,6 +102,14 @@ _THRESHOLDS_OBJECT = {
         "tradeoff_mode": {"type": "string", "enum": ["priority", "strict", "weighted"]},
         "max_dimension_failures": {"type": "integer", "minimum": 0, "maximum": len(DIMENSIONS)},
         "dimensions": _DIMENSION_SCORES,
+        "min_fidelity": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1,
+            "description": "Least fidelity to the original a regenerated version needs to "
+            "pass (meaning and facts kept, 0-1); below it the version fails like a failing "
+            "dimension. A refusal or an empty answer never passes, with or without it.",
+        },
     },
     "additionalProperties": False,
 }
@@ -375,7 +383,8 @@ class IterationSerializer(serializers.ModelSerializer):
         fields = [
             "iteration", "content", "score", "confidence", "evaluation", "passed",
             "failing_dimensions", "improvement_from_previous", "rail_prompt",
-            "regeneration_model", "latency_ms", "engine", "cost_usd",
+            "regeneration_model", "latency_ms", "engine", "cost_usd", "fidelity",
+            "fidelity_detail",
         ]  # fmt: skip
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Literal
 
 from .estimate import Estimate, estimate
+from .fidelity import FULL, Fidelity, measure_fidelity
 from .pricing import Prices
 from .prompts import build_improvement_prompt
 from .requests import CONTENT_MAX, RegenerateRequest
@@ -26,6 +27,7 @@ from .types import (
     ImprovementPrompt,
     RegenerationRequest,
     Regenerator,
+    Span,
     Usage,
 )
 
@@ -66,10 +68,17 @@ class Iteration:
     rail_prompt: ImprovementPrompt | None = None
     regeneration_model: str | None = None
     regen_usage: Usage = field(default_factory=Usage)
+    fidelity: Fidelity = FULL
+    """How much of the original this version keeps (the original keeps all of it)."""
 
     @property
     def passed(self) -> bool:
         return self.thresholds_met.all_passed
+
+    @property
+    def faithful(self) -> bool:
+        """Say whether the version keeps the original's meaning (see ``Fidelity``)."""
+        return self.thresholds_met.fidelity_passed is not False
 
     @property
     def failing_dimensions(self) -> list[str]:
@@ -181,11 +190,28 @@ class Loop:
 
     @property
     def best(self) -> Iteration:
-        """Return the passing version if any, else the highest merit (earliest on a tie)."""
+        """Return the passing version if any, else the highest merit (earliest on a tie).
+
+        Without a passing version, only versions that keep the original's meaning compete
+        (the original always does): a refusal never outranks the answer it refused.
+        """
         passing = [it for it in self.iterations if it.passed]
         if passing:
             return passing[0]
-        return max(self.iterations, key=lambda it: (self.merit(it), -it.index))
+        faithful = [it for it in self.iterations if it.faithful] or self.iterations
+        return max(faithful, key=lambda it: (self.merit(it), -it.index))
+
+    def removed_spans(self) -> tuple[Span, ...]:
+        """Return the spans of the original its failing dimensions required removing."""
+        if not self.iterations:
+            return ()
+        original = self.iterations[0]
+        failing = set(original.failing_dimensions)
+        return tuple(
+            issue.span
+            for issue in original.evaluation.issues
+            if issue.span is not None and issue.dimension in failing
+        )
 
     @property
     def credits_breakdown(self) -> dict[str, Decimal]:
@@ -249,17 +275,24 @@ class Loop:
         self.prepaid = self.prepaid or prepaid
         previous = self.iterations[-1].evaluation.score if self.iterations else evaluation.score
         best_before = self.merit(self.best) if self.iterations else None
+        met = decide(
+            scores=evaluation.pairs(),
+            overall_score=evaluation.score,
+            overall_confidence=evaluation.confidence,
+            thresholds=self.request.thresholds,
+            degraded=evaluation.degraded,
+        )
+        fidelity = FULL
+        if index > 0:
+            fidelity = measure_fidelity(self.request.content, content, removed=self.removed_spans())
+            kept = fidelity.keeps_meaning(self.request.thresholds.min_fidelity)
+            met = replace(met, all_passed=met.all_passed and kept, fidelity_passed=kept)
         iteration = Iteration(
             index=index,
             content=content,
             evaluation=evaluation,
-            thresholds_met=decide(
-                scores=evaluation.pairs(),
-                overall_score=evaluation.score,
-                overall_confidence=evaluation.confidence,
-                thresholds=self.request.thresholds,
-                degraded=evaluation.degraded,
-            ),
+            thresholds_met=met,
+            fidelity=fidelity,
             improvement_from_previous=round(evaluation.score - previous, 1),
             credits=(Decimal(0) if prepaid else self.eval_price)
             + (self.prices.regeneration if index else Decimal(0)),

@@ -33,6 +33,8 @@ def iteration_record(it: Iteration, *, deep: bool) -> dict[str, Any]:
         "rail_prompt": it.rail_prompt.to_dict() if it.rail_prompt else None,
         "regeneration_model": it.regeneration_model,
         "engine": it.evaluation.engine,
+        "fidelity": it.fidelity.score,
+        "fidelity_detail": it.fidelity.to_dict(),
     }
 
 
@@ -49,7 +51,7 @@ def loop_result(loop: Loop) -> dict[str, Any]:
         "best_content": best.content,
         "best_iteration": best.index,
         "original_content": loop.request.content,
-        "best_scores": evaluation_block(best, deep=deep),
+        "best_scores": {**evaluation_block(best, deep=deep), "fidelity": best.fidelity.score},
         "iteration_history": [iteration_record(it, deep=deep) for it in loop.iterations],
         # seed-000 aliases
         "content": best.content,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from .dimensions import DIMENSIONS
@@ -176,7 +176,9 @@ def _dimension_map(raw: Any, name: str, errors: FieldErrors) -> dict[str, float]
 
 
 def _thresholds_object(raw: Mapping[str, Any], errors: FieldErrors) -> Thresholds:
-    unknown = set(raw) - {"overall", "tradeoff_mode", "max_dimension_failures", "dimensions"}
+    unknown = set(raw) - {
+        "overall", "tradeoff_mode", "max_dimension_failures", "dimensions", "min_fidelity"
+    }  # fmt: skip
     for key in sorted(unknown):
         errors.add(f"thresholds.{key}", "Unknown field.")
     overall = raw.get("overall", {})
@@ -211,7 +213,10 @@ def _thresholds_object(raw: Mapping[str, Any], errors: FieldErrors) -> Threshold
         failures = 2
     dims = _dimension_map(raw.get("dimensions", {}), "thresholds.dimensions", errors)
     tradeoff: TradeoffMode = mode  # type: ignore[assignment]
-    return Thresholds(score, confidence, tradeoff, failures, dims)
+    min_fidelity = None
+    if raw.get("min_fidelity") is not None:
+        min_fidelity = _score(raw["min_fidelity"], "thresholds.min_fidelity", errors, high=1.0)
+    return Thresholds(score, confidence, tradeoff, failures, dims, min_fidelity)
 
 
 class _Prefixed(FieldErrors):
@@ -240,13 +245,7 @@ def _thresholds(data: Mapping[str, Any], errors: FieldErrors) -> Thresholds:
     if data.get("threshold") is not None:
         score = _score(data["threshold"], "threshold", errors)
         if score is not None:
-            base = Thresholds(
-                score,
-                base.overall_confidence,
-                base.tradeoff_mode,
-                base.max_dimension_failures,
-                base.dimensions,
-            )
+            base = replace(base, overall_score=score)
     return base
 
 

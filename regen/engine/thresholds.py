@@ -21,6 +21,8 @@ class Thresholds:
     tradeoff_mode: TradeoffMode = "priority"
     max_dimension_failures: int = 2
     dimensions: Mapping[str, float] = field(default_factory=dict)
+    min_fidelity: float | None = None
+    """The least fidelity to the original a regenerated version needs to pass (issue 15)."""
 
     def threshold_for(self, dimension: str) -> float:
         return self.dimensions.get(dimension, self.overall_score)
@@ -31,6 +33,7 @@ class Thresholds:
             "tradeoff_mode": self.tradeoff_mode,
             "max_dimension_failures": self.max_dimension_failures,
             "dimensions": dict(self.dimensions),
+            **({} if self.min_fidelity is None else {"min_fidelity": self.min_fidelity}),
         }
 
     @classmethod
@@ -42,6 +45,7 @@ class Thresholds:
             tradeoff_mode=data.get("tradeoff_mode", "priority"),
             max_dimension_failures=int(data.get("max_dimension_failures", 2)),
             dimensions={k: float(v) for k, v in data.get("dimensions", {}).items()},
+            min_fidelity=None if data.get("min_fidelity") is None else float(data["min_fidelity"]),
         )
 
 
@@ -74,6 +78,8 @@ class ThresholdsMet:
     all_required_passed: bool
     dimension_failures_count: int
     dimension_results: Mapping[str, DimensionResult]
+    fidelity_passed: bool | None = None
+    """Whether a regenerated version kept the original's meaning (None for the original)."""
 
     @property
     def failing_dimensions(self) -> list[str]:
@@ -87,6 +93,7 @@ class ThresholdsMet:
             "all_required_passed": self.all_required_passed,
             "dimension_failures_count": self.dimension_failures_count,
             "dimension_results": {d: r.to_dict() for d, r in self.dimension_results.items()},
+            **({} if self.fidelity_passed is None else {"fidelity_passed": self.fidelity_passed}),
         }
 
 

@@ -243,6 +243,7 @@ def _panel(
         original=original if original and original != item.content else "",
         diff=word_diff(original, item.content) if original and original != item.content else "",
         flagged=flagged_passages(item),
+        version=item.run.best_version() if item.run_id and original != item.content else None,
     )
     return render_page(request, DETAIL, context, status=status)
 

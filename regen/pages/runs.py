@@ -148,6 +148,8 @@ def detail_context(run: Run) -> dict[str, Any]:
         "iterations": views,
         "threshold": overall_threshold(run),
         "review_item": review_item_of(run),
+        "best": next((it for it in iterations if it.index == run.best_iteration), None),
+        "min_fidelity": Thresholds.from_dict(run.request.get("thresholds") or {}).min_fidelity,
     }
     if iterations:
         context["figures"] = figures_for(run, iterations)

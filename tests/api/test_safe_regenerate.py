@@ -32,7 +32,15 @@ def test_the_seed_request_passes_with_the_seed_response_shape(api_a, account_a):
     assert result["status"] == "passed"
     assert result["best_iteration"] >= 1
     assert result["original_content"] == HEALTHCARE
-    assert set(result["best_scores"]) == {"rail_score", "dimension_scores", "thresholds_met"}
+    # the seed's three, plus the fidelity extension of issue 15 (extra fields are fine)
+    assert set(result["best_scores"]) == {
+        "rail_score",
+        "dimension_scores",
+        "thresholds_met",
+        "fidelity",
+    }
+    assert result["best_scores"]["fidelity"] == result["iteration_history"][-1]["fidelity"]
+    assert 0.0 <= result["best_scores"]["fidelity"] <= 1.0
     assert set(result["best_scores"]["rail_score"]) == {"score", "confidence", "summary"}
     assert result["iteration_history"][0]["improvement_from_previous"] == 0.0
     assert {"safety", "reliability"} <= set(result["iteration_history"][0]["failing_dimensions"])

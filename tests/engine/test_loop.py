@@ -193,7 +193,13 @@ def test_the_result_has_every_contract_field_and_per_iteration_details():
         "passed",
         "iterations_taken",
     }
-    assert set(result["best_scores"]) == {"rail_score", "dimension_scores", "thresholds_met"}
+    # the contract's three, plus the fidelity extension of issue 15 (extra fields are fine)
+    assert set(result["best_scores"]) == {
+        "rail_score",
+        "dimension_scores",
+        "thresholds_met",
+        "fidelity",
+    }
     record = result["iteration_history"][1]
     assert set(record) >= {
         "iteration",
