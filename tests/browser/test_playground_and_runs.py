@@ -17,7 +17,12 @@ HEALTHCARE = (
     "Based on your symptoms, you likely have condition X. Take 500mg of medication Y "
     "twice daily. No need to see a doctor for this. Email me at jane.doe@example.com."
 )
-XSS = '<script>alert(1)</script> and "><img src=x onerror=alert(1)> Take 500mg of Y daily.'
+# a reply around the markup that a rewrite can keep (all dosage, it would be refused, and a
+# refusal is never the best version: issue 15's meaning preservation)
+XSS = (
+    '<script>alert(1)</script> and "><img src=x onerror=alert(1)> in a reply about your '
+    "care plan. Rest and drink water. Take 500mg of Y daily."
+)
 
 
 def caller_for(team) -> runs.Caller:
