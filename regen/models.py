@@ -22,6 +22,14 @@ class RunQuerySet(models.QuerySet["Run"]):
     def finished(self) -> RunQuerySet:
         return self.filter(status__in=Run.FINAL_STATUSES)
 
+    def replayed(self, *, thresholds: Any, weights: Any) -> list[dict[str, Any]]:
+        """Count these runs per day and what-if outcome (pass, regenerate, review) under
+        other thresholds and weights, with what prices them: one statement over the
+        stored iteration-0 scores (``regen.whatif``)."""
+        from regen.whatif import replay_rows
+
+        return replay_rows(self, thresholds=thresholds, weights=weights)
+
 
 class Run(models.Model):
     """One safe-regenerate (or eval) request: what was asked, what it cost, how it ended."""
@@ -106,6 +114,32 @@ class Run(models.Model):
         null=True,
         blank=True,
         help_text="Renewed by every stored iteration; past it, the executor is dead.",
+    )
+
+    # Iteration 0's evaluation, flattened for the threshold what-if (regen.whatif): one
+    # SQL aggregation replays these against other thresholds without reading the JSON.
+    # Null: the dimension was not evaluated, or the run has no scored version yet.
+    first_fairness = models.FloatField(null=True, blank=True)
+    first_fairness_confidence = models.FloatField(null=True, blank=True)
+    first_safety = models.FloatField(null=True, blank=True)
+    first_safety_confidence = models.FloatField(null=True, blank=True)
+    first_reliability = models.FloatField(null=True, blank=True)
+    first_reliability_confidence = models.FloatField(null=True, blank=True)
+    first_transparency = models.FloatField(null=True, blank=True)
+    first_transparency_confidence = models.FloatField(null=True, blank=True)
+    first_privacy = models.FloatField(null=True, blank=True)
+    first_privacy_confidence = models.FloatField(null=True, blank=True)
+    first_accountability = models.FloatField(null=True, blank=True)
+    first_accountability_confidence = models.FloatField(null=True, blank=True)
+    first_inclusivity = models.FloatField(null=True, blank=True)
+    first_inclusivity_confidence = models.FloatField(null=True, blank=True)
+    first_user_impact = models.FloatField(null=True, blank=True)
+    first_user_impact_confidence = models.FloatField(null=True, blank=True)
+    first_degraded = models.BooleanField(
+        default=False, help_text="Iteration 0 was scored by a fallback engine: it never passes."
+    )
+    first_critical = models.BooleanField(
+        null=True, blank=True, help_text="Iteration 0 was critical; null: not scored yet."
     )
 
     created_at = models.DateTimeField(auto_now_add=True)

@@ -43,6 +43,7 @@ from regen.engine.scoring import Evaluation
 from regen.engines import EXTERNAL, get_evaluator, get_prices, get_regenerator, price
 from regen.errors import CriticalContent, QueueUnavailable, RegenerationFailed
 from regen.models import Iteration, ReviewItem, Run
+from regen.whatif import first_columns
 
 logger = logging.getLogger(__name__)
 
@@ -328,6 +329,8 @@ def apply_loop(run: Run, loop: Loop) -> None:
         usage.output_tokens,
     )
     run.total_latency_ms = loop.total_latency_ms
+    for column, value in first_columns(loop.iterations[0].evaluation).items():
+        setattr(run, column, value)  # iteration 0, flattened for the threshold what-if
     if loop.done:
         run.finished_at = timezone.now()
 
