@@ -43,14 +43,18 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest, Least, TruncDate
 from django.utils import timezone
 
+from billing.accounts import policy_probe
 from billing.models import Project
+from railsite.errors import RequestValidationError
 from regen.engine.dimensions import DIMENSIONS
 from regen.engine.pricing import Prices
+from regen.engine.requests import RequestInvalid, parse_regenerate_request
 from regen.engine.scoring import Evaluation
 from regen.engine.thresholds import Thresholds
 from regen.models import Run
 
 DAYS_DEFAULT, DAYS_MAX = 30, 365
+FIELDS = frozenset({"thresholds", "weights", "days"})
 PASS, REGENERATE, REVIEW = 0, 1, 2
 OUTCOMES = {PASS: "pass", REGENERATE: "regenerate", REVIEW: "review"}
 
@@ -281,6 +285,40 @@ def summarize(rows: list[dict[str, Any]], prices: Prices) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """What a what-if asks: thresholds and weights (checked by the API's own parser) and
+    how many days back to replay."""
+
+    thresholds: Thresholds
+    weights: Mapping[str, float]
+    days: int = DAYS_DEFAULT
+
+
+def parse_policy(data: Any) -> Policy:
+    """Validate a what-if request with the rules of a request's thresholds and weights;
+    raise ``RequestValidationError`` (400, details per field) otherwise."""
+    if not isinstance(data, Mapping):
+        raise RequestValidationError("The body must be a JSON object.")
+    details: dict[str, list[str]] = {
+        key: ["Unknown field."] for key in sorted(set(data) - FIELDS, key=str)
+    }
+    days = data.get("days", DAYS_DEFAULT)
+    if days is None:
+        days = DAYS_DEFAULT
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= DAYS_MAX:
+        details["days"] = [f"Must be a whole number from 1 to {DAYS_MAX}."]
+    try:
+        probe = policy_probe(thresholds=data.get("thresholds"), weights=data.get("weights"))
+        parsed = parse_regenerate_request(probe)
+    except RequestInvalid as exc:
+        details |= exc.details
+        parsed = None
+    if details or parsed is None:
+        raise RequestValidationError("The what-if is not valid.", details=details)
+    return Policy(parsed.thresholds, dict(parsed.weights), days)
+
+
 def what_if(
     *,
     project: Project,
@@ -301,3 +339,19 @@ def what_if(
         "weights": dict(weights),
         **summarize(rows, prices),
     }
+
+
+def replay_policy(
+    *, project: Project, policy: Policy, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    """Replay the project's runs under ``policy`` at the configured prices."""
+    from regen.engines import get_prices
+
+    return what_if(
+        project=project,
+        thresholds=policy.thresholds,
+        weights=policy.weights,
+        prices=get_prices(),
+        days=policy.days,
+        now=now,
+    )
