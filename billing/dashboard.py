@@ -58,6 +58,7 @@ NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Playground", "playground", (ADMIN, REVIEWER)),
     ("Runs", "runs", ANY_ROLE),
     ("Review queue", "review-queue", ANY_ROLE),
+    ("What-if", "what-if", (ADMIN, REVIEWER)),
     ("API keys", "keys", (ADMIN,)),
     ("Credits", "credits", (ADMIN,)),
     ("Projects", "projects", (ADMIN,)),

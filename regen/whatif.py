@@ -259,11 +259,13 @@ def summarize(rows: list[dict[str, Any]], prices: Prices) -> dict[str, Any]:
     totals = dict.fromkeys(OUTCOMES.values(), Tally())
     actual = Decimal(0)
     days: dict[dt.date, dict[str, Tally]] = {}
+    charged: dict[dt.date, Decimal] = {}
     for row in rows:
         name, tally = OUTCOMES[row["outcome"]], _tally(row, prices)
         totals[name] = totals[name] + tally
         day = days.setdefault(row["day"], dict.fromkeys(OUTCOMES.values(), Tally()))
         day[name] = day[name] + tally
+        charged[row["day"]] = charged.get(row["day"], Decimal(0)) + (row["actual_credits"] or 0)
         actual += row["actual_credits"] or 0
     runs = sum(t.runs for t in totals.values())
     everything = sum(totals.values(), Tally())
@@ -279,6 +281,7 @@ def summarize(rows: list[dict[str, Any]], prices: Prices) -> dict[str, Any]:
                 "date": day.isoformat(),
                 **{name: t.runs for name, t in tallies.items()},
                 "credits": sum(tallies.values(), Tally()).credits,
+                "credits_actual": charged[day],
             }
             for day, tallies in sorted(days.items())
         ],

@@ -16,6 +16,7 @@ from django.forms.boundfield import BoundField
 from django.utils import timezone
 
 from billing.models import Account, APIKey, Project
+from billing.pages.forms import ThresholdsForm
 from railsite.forms import ServiceErrorsMixin
 from regen import providers
 from regen.engine.dimensions import DIMENSION_INFO, DIMENSIONS
@@ -228,3 +229,23 @@ class RunFilterForm(forms.Form):
 
 def _day_start(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+class WhatIfForm(ThresholdsForm):
+    """Another policy to replay a project's runs under, and how many days back."""
+
+    days = forms.IntegerField(
+        label="Days back",
+        min_value=1,
+        max_value=365,
+        initial=30,
+        widget=forms.NumberInput(attrs={"min": 1, "max": 365}),
+    )
+    field_aliases = {**ThresholdsForm.field_aliases, "days": "days"}
+
+    def request_body(self) -> dict[str, Any]:
+        """The what-if as the API takes it (``whatif.parse_policy``)."""
+        body = {**self.thresholds_and_weights(), "days": self.cleaned_data["days"]}
+        if not body["weights"]:
+            del body["weights"]  # all blank: equal weights (an empty map is not a request's)
+        return body

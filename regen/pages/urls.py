@@ -2,12 +2,14 @@
 
 from django.urls import path
 
-from regen.pages import playground, reviews, runs
+from regen.pages import playground, reviews, runs, whatif
 
 urlpatterns = [
     path("playground/", playground.playground, name="playground"),
     path("runs/", runs.run_list, name="runs"),
     path("runs/<uuid:run_id>/", runs.run_detail, name="run-detail"),
+    path("what-if/", whatif.what_if_page, name="what-if"),
+    path("what-if/apply/", whatif.what_if_apply, name="what-if-apply"),
     path("review/", reviews.review_queue, name="review-queue"),
     path("review/start/", reviews.review_start, name="review-start"),
     path("review/<uuid:item_id>/", reviews.review_detail, name="review-detail"),
