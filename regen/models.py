@@ -198,6 +198,9 @@ class Iteration(models.Model):
     improvement_from_previous = models.FloatField(default=0.0)
     rail_prompt = models.JSONField(null=True, blank=True)
     regeneration_model = models.CharField(max_length=200, blank=True)
+    prompt_version = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The prompt template version of rail_prompt (0: built-in)."
+    )
     eval_latency_ms = models.FloatField(default=0.0)
     regen_latency_ms = models.FloatField(default=0.0)
     credits = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
@@ -349,6 +352,36 @@ class ReviewItem(models.Model):
             "decided_at": self.decided_at.isoformat() if self.decided_at else None,
             "served_content": self.served_content,
         }
+
+
+class PromptTemplate(models.Model):
+    """One saved version of a project's improvement-prompt templates (version 0, the
+    built-in, is not stored and cannot be deleted). Only ``regen/prompt_templates.py``
+    writes these rows; ``current`` marks the version the project uses (none: the built-in)."""
+
+    project = models.ForeignKey(
+        "billing.Project", on_delete=models.CASCADE, related_name="prompt_templates"
+    )
+    version = models.PositiveIntegerField()
+    system_template = models.TextField()
+    user_template = models.TextField()
+    current = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "version"], name="prompt_template_version"),
+            models.UniqueConstraint(
+                fields=["project"], condition=models.Q(current=True), name="prompt_template_current"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} v{self.version}"
 
 
 class IdempotencyRecord(models.Model):

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from billing import ledger, provider_keys
 from billing.models import Account, APIKey, Project
+from regen import prompt_templates
 from regen.engine import deadline as request_deadline
 from regen.engine.estimate import Estimate
 from regen.engine.loop import Iteration as LoopIteration
@@ -233,6 +234,7 @@ def _execute(
             priced=priced or price(request, account=run.account, project=run.project),
             original=original,
             deadline=request_deadline.current(),  # None on a worker
+            template=lambda: prompt_templates.current_template(run.project),
         )
     except LeaseLost:
         raise  # another executor owns the run now: it stores and settles it
@@ -287,6 +289,7 @@ def iteration_row(run: Run, it: LoopIteration, *, keep_history: bool = True) -> 
         failing_dimensions=it.failing_dimensions,
         improvement_from_previous=it.improvement_from_previous,
         rail_prompt=it.rail_prompt.to_dict() if it.rail_prompt and keep_history else None,
+        prompt_version=it.rail_prompt.template_version if it.rail_prompt else None,
         regeneration_model=it.regeneration_model or "",
         eval_latency_ms=it.eval_latency_ms,
         regen_latency_ms=it.regen_latency_ms,
