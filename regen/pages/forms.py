@@ -249,3 +249,26 @@ class WhatIfForm(ThresholdsForm):
         if not body["weights"]:
             del body["weights"]  # all blank: equal weights (an empty map is not a request's)
         return body
+
+
+class PromptTemplateForm(ServiceErrorsMixin, forms.Form):
+    """A project's improvement-prompt templates, and a stored run to preview them on."""
+
+    system_template = forms.CharField(
+        label="System template", strip=False, widget=forms.Textarea(attrs={"rows": 6})
+    )
+    user_template = forms.CharField(
+        label="User template", strip=False, widget=forms.Textarea(attrs={"rows": 14})
+    )
+    run = forms.ChoiceField(label="Preview on the run", required=False)
+
+    def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        recent = Run.objects.filter(project=project, iterations_done__gte=1).order_by(
+            "-created_at"
+        )[:20]
+        field: Any = self.fields["run"]
+        field.choices = [
+            (str(run.id), f"{run.created_at:%Y-%m-%d %H:%M} · {run.original_content[:60]}")
+            for run in recent.only("id", "created_at", "original_content")
+        ]

@@ -2,12 +2,18 @@
 
 from django.urls import path
 
-from regen.pages import playground, reviews, runs, whatif
+from regen.pages import playground, prompts, reviews, runs, whatif
 
 urlpatterns = [
     path("playground/", playground.playground, name="playground"),
     path("runs/", runs.run_list, name="runs"),
     path("runs/<uuid:run_id>/", runs.run_detail, name="run-detail"),
+    path("projects/<int:pk>/prompts/", prompts.prompt_templates_page, name="project-prompts"),
+    path(
+        "projects/<int:pk>/prompts/rollback/",
+        prompts.prompt_template_rollback,
+        name="project-prompt-rollback",
+    ),
     path("what-if/", whatif.what_if_page, name="what-if"),
     path("what-if/apply/", whatif.what_if_apply, name="what-if-apply"),
     path("review/", reviews.review_queue, name="review-queue"),
