@@ -14,6 +14,7 @@ from regen.engine.requests import parse_regenerate_request
 from regen.engine.scoring import aggregate
 from regen.engine.thresholds import Thresholds, decide
 from regen.engine.types import DimensionScore, RawEvaluation
+from regen.models import Run
 from regen.whatif import what_if
 from tests.factories import synthetic_runs
 
@@ -144,3 +145,23 @@ def test_a_stored_run_keeps_its_first_scores_and_replays_as_it_was_decided(calle
     )
     outcome = "pass" if first.passed else "regenerate"
     assert result["outcomes"][outcome]["runs"] == 1
+
+
+def test_the_migration_fills_the_first_scores_of_runs_stored_before(caller):
+    import importlib
+
+    from django.apps import apps
+
+    run = runs.run_safe_regenerate(
+        caller=caller, request=parse_regenerate_request({"content": HIRING})
+    )
+    stored = Run.objects.get(id=run.id)
+    blank = {f"first_{d}": None for d in DIMENSIONS} | {"first_critical": None}
+    Run.objects.filter(id=run.id).update(**blank)
+
+    importlib.import_module("regen.migrations.0007_run_first_scores").fill_first_scores(apps, None)
+
+    filled = Run.objects.get(id=run.id)
+    for d in DIMENSIONS:
+        assert getattr(filled, f"first_{d}") == getattr(stored, f"first_{d}"), d
+    assert filled.first_critical is stored.first_critical
