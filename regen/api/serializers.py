@@ -385,7 +385,7 @@ class IterationSerializer(serializers.ModelSerializer):
         fields = [
             "iteration", "content", "score", "confidence", "evaluation", "passed",
             "failing_dimensions", "improvement_from_previous", "rail_prompt",
-            "regeneration_model", "latency_ms", "engine", "cost_usd",
+            "prompt_version", "regeneration_model", "latency_ms", "engine", "cost_usd",
         ]  # fmt: skip
 
 

@@ -123,3 +123,14 @@ def test_a_preview_renders_a_template_on_a_stored_run(caller):
     assert prompt.system_prompt == "Preview editor."
     assert HIRING in prompt.user_prompt
     assert StoredTemplate.objects.count() == 0
+
+
+def test_the_run_api_names_each_iterations_template_version(key_a, api_a):
+    prompt_templates.save_template(project=key_a.project, system="Editor.", user=USER)
+    body = api_a.post("/railscore/v1/safe-regenerate", {"content": HIRING}, format="json").json()
+
+    run = api_a.get(f"/railscore/v1/runs/{body['metadata']['req_id']}").json()
+
+    assert run["iterations"][0]["prompt_version"] is None
+    assert run["iterations"][1]["prompt_version"] == 1
+    assert body["result"]["iteration_history"][1]["rail_prompt"]["template_version"] == 1
