@@ -7,7 +7,14 @@ import os
 import sys
 import traceback
 
-SECTIONS = ("bench.engine", "bench.llm", "bench.cascade", "bench.billing", "bench.api")
+SECTIONS = (
+    "bench.engine",
+    "bench.llm",
+    "bench.cascade",
+    "bench.billing",
+    "bench.whatif",
+    "bench.api",
+)
 
 
 def _print(rows: list[tuple[str, ...]]) -> None:

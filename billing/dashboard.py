@@ -38,6 +38,10 @@ class Seat:
     def can_decide(self) -> bool:
         return self.role in (ADMIN, REVIEWER)
 
+    @property
+    def is_admin(self) -> bool:
+        return self.role == ADMIN
+
 
 class DashboardRequest(HttpRequest):
     """A dashboard request as the views see it (for the type checker; never built).
@@ -54,6 +58,7 @@ NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Playground", "playground", (ADMIN, REVIEWER)),
     ("Runs", "runs", ANY_ROLE),
     ("Review queue", "review-queue", ANY_ROLE),
+    ("What-if", "what-if", (ADMIN, REVIEWER)),
     ("API keys", "keys", (ADMIN,)),
     ("Credits", "credits", (ADMIN,)),
     ("Projects", "projects", (ADMIN,)),

@@ -377,3 +377,64 @@ def agreement_bars(rows: Mapping[str, Mapping[str, int]]) -> Figure:
             "showlegend": False,
         },
     }
+
+
+WHAT_IF_COLORS = {"pass": COLORS[1], "regenerate": COLORS[2], "review": COLORS[3]}
+
+
+def what_if_outcomes(per_day: Sequence[Mapping[str, Any]]) -> Figure:
+    """Stack, per day, the runs that would pass at once, regenerate or go to review."""
+    days = [row["date"] for row in per_day]
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "x": days,
+                "y": [row[outcome] for row in per_day],
+                "name": label,
+                "marker": {"color": WHAT_IF_COLORS[outcome]},
+            }
+            for outcome, label in (
+                ("pass", "Pass at once"),
+                ("regenerate", "Regenerate"),
+                ("review", "Review"),
+            )
+        ],
+        "layout": {
+            "title": {"text": "Runs per day under this policy"},
+            "barmode": "stack",
+            "xaxis": {"type": "date", "tickformat": "%b %d"},
+            "legend": {"orientation": "h"},
+        },
+    }
+
+
+def what_if_credits(per_day: Sequence[Mapping[str, Any]]) -> Figure:
+    """Draw, per day, the credits the policy would cost beside those actually charged."""
+    days = [row["date"] for row in per_day]
+    return {
+        "data": [
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "x": days,
+                "y": [float(row["credits"]) for row in per_day],
+                "name": "Would cost",
+                "line": {"color": COLORS[0], "width": 3},
+            },
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": days,
+                "y": [float(row["credits_actual"]) for row in per_day],
+                "name": "Charged",
+                "line": {"color": COLORS[7], "dash": "dot"},
+            },
+        ],
+        "layout": {
+            "title": {"text": "Credits per day"},
+            "xaxis": {"type": "date", "tickformat": "%b %d"},
+            "yaxis": {"rangemode": "tozero"},
+            "legend": {"orientation": "h"},
+        },
+    }

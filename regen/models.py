@@ -46,6 +46,14 @@ class RunQuerySet(models.QuerySet["Run"]):
         )
         return list(rows)
 
+    def replayed(self, *, thresholds: Any, weights: Any) -> list[dict[str, Any]]:
+        """Count these runs per day and what-if outcome (pass, regenerate, review) under
+        other thresholds and weights, with what prices them: one statement over the
+        stored iteration-0 scores (``regen.whatif``)."""
+        from regen.whatif import replay_rows
+
+        return replay_rows(self, thresholds=thresholds, weights=weights)
+
 
 class Run(models.Model):
     """One safe-regenerate (or eval) request: what was asked, what it cost, how it ended."""
@@ -132,6 +140,32 @@ class Run(models.Model):
         help_text="Renewed by every stored iteration; past it, the executor is dead.",
     )
 
+    # Iteration 0's evaluation, flattened for the threshold what-if (regen.whatif): one
+    # SQL aggregation replays these against other thresholds without reading the JSON.
+    # Null: the dimension was not evaluated, or the run has no scored version yet.
+    first_fairness = models.FloatField(null=True, blank=True)
+    first_fairness_confidence = models.FloatField(null=True, blank=True)
+    first_safety = models.FloatField(null=True, blank=True)
+    first_safety_confidence = models.FloatField(null=True, blank=True)
+    first_reliability = models.FloatField(null=True, blank=True)
+    first_reliability_confidence = models.FloatField(null=True, blank=True)
+    first_transparency = models.FloatField(null=True, blank=True)
+    first_transparency_confidence = models.FloatField(null=True, blank=True)
+    first_privacy = models.FloatField(null=True, blank=True)
+    first_privacy_confidence = models.FloatField(null=True, blank=True)
+    first_accountability = models.FloatField(null=True, blank=True)
+    first_accountability_confidence = models.FloatField(null=True, blank=True)
+    first_inclusivity = models.FloatField(null=True, blank=True)
+    first_inclusivity_confidence = models.FloatField(null=True, blank=True)
+    first_user_impact = models.FloatField(null=True, blank=True)
+    first_user_impact_confidence = models.FloatField(null=True, blank=True)
+    first_degraded = models.BooleanField(
+        default=False, help_text="Iteration 0 was scored by a fallback engine: it never passes."
+    )
+    first_critical = models.BooleanField(
+        null=True, blank=True, help_text="Iteration 0 was critical; null: not scored yet."
+    )
+
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -198,6 +232,9 @@ class Iteration(models.Model):
     improvement_from_previous = models.FloatField(default=0.0)
     rail_prompt = models.JSONField(null=True, blank=True)
     regeneration_model = models.CharField(max_length=200, blank=True)
+    prompt_version = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The prompt template version of rail_prompt (0: built-in)."
+    )
     eval_latency_ms = models.FloatField(default=0.0)
     regen_latency_ms = models.FloatField(default=0.0)
     credits = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
@@ -369,6 +406,36 @@ class ReviewItem(models.Model):
             "decided_at": self.decided_at.isoformat() if self.decided_at else None,
             "served_content": self.served_content,
         }
+
+
+class PromptTemplate(models.Model):
+    """One saved version of a project's improvement-prompt templates (version 0, the
+    built-in, is not stored and cannot be deleted). Only ``regen/prompt_templates.py``
+    writes these rows; ``current`` marks the version the project uses (none: the built-in)."""
+
+    project = models.ForeignKey(
+        "billing.Project", on_delete=models.CASCADE, related_name="prompt_templates"
+    )
+    version = models.PositiveIntegerField()
+    system_template = models.TextField()
+    user_template = models.TextField()
+    current = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "version"], name="prompt_template_version"),
+            models.UniqueConstraint(
+                fields=["project"], condition=models.Q(current=True), name="prompt_template_current"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} v{self.version}"
 
 
 class IdempotencyRecord(models.Model):

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from billing import ledger, provider_keys
 from billing.models import Account, APIKey, Project
-from regen import webhooks
+from regen import prompt_templates, webhooks
 from regen.api.bodies import run_answer
 from regen.engine import deadline as request_deadline
 from regen.engine.estimate import Estimate
@@ -38,6 +38,7 @@ from regen.engine.scoring import Evaluation
 from regen.engines import EXTERNAL, get_evaluator, get_prices, get_regenerator, price
 from regen.errors import CriticalContent, QueueUnavailable, RegenerationFailed
 from regen.models import Iteration, ReviewItem, Run
+from regen.whatif import first_columns
 
 logger = logging.getLogger(__name__)
 
@@ -228,6 +229,7 @@ def _execute(
             priced=priced or price(request, account=run.account, project=run.project),
             original=original,
             deadline=request_deadline.current(),  # None on a worker
+            template=lambda: prompt_templates.current_template(run.project),
         )
     except LeaseLost:
         raise  # another executor owns the run now: it stores and settles it
@@ -282,6 +284,7 @@ def iteration_row(run: Run, it: LoopIteration, *, keep_history: bool = True) -> 
         failing_dimensions=it.failing_dimensions,
         improvement_from_previous=it.improvement_from_previous,
         rail_prompt=it.rail_prompt.to_dict() if it.rail_prompt and keep_history else None,
+        prompt_version=it.rail_prompt.template_version if it.rail_prompt else None,
         regeneration_model=it.regeneration_model or "",
         eval_latency_ms=it.eval_latency_ms,
         regen_latency_ms=it.regen_latency_ms,
@@ -326,6 +329,8 @@ def apply_loop(run: Run, loop: Loop) -> None:
         usage.output_tokens,
     )
     run.total_latency_ms = loop.total_latency_ms
+    for column, value in first_columns(loop.iterations[0].evaluation).items():
+        setattr(run, column, value)  # iteration 0, flattened for the threshold what-if
     if loop.done:
         run.finished_at = timezone.now()
 

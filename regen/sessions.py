@@ -34,6 +34,7 @@ from regen.errors import (
     SessionNotFound,
 )
 from regen.models import Run
+from regen.prompt_templates import current_template
 from regen.runs import Caller, enqueue_review
 
 SESSION_TTL = timedelta(minutes=15)
@@ -46,7 +47,7 @@ def _prices() -> Prices:
 
 def start_session(*, caller: Caller, request: RegenerateRequest) -> Run:
     """Score the original and open a session, unless it passes or is critical."""
-    loop = Loop(request, prices=_prices())
+    loop = Loop(request, prices=_prices(), template=lambda: current_template(caller.project))
     session = (f"sr_{secrets.token_urlsafe(18)}", timezone.now() + SESSION_TTL)
     run = runs.open_run(caller=caller, request=request, hold=loop.eval_price, session=session)
     return _score_and_save(run, loop, request.content, prompt=None)
@@ -82,6 +83,7 @@ def continue_session(*, caller: Caller, session_id: str, content: Any) -> Run:
     if not runs.claim_step(run):
         raise SessionBusy()
     loop = Loop.from_state(run.session_state, prices=_prices())
+    loop.template = lambda: current_template(run.project)
     prompt = ImprovementPrompt.from_dict(run.session_state["pending_prompt"])
     same_as = loop.scored_as(content)
     if same_as is not None:

@@ -3,17 +3,25 @@ where those keep an invariant (an API key's hash, an account's credit account)."
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
+import random
 from decimal import Decimal
 from typing import Any
 
 import factory
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from django.utils.text import slugify
 
 from billing import keys, ledger
 from billing.models import Account, APIKey, Membership, Plan, Project
+from regen.engine.dimensions import DIMENSIONS
+from regen.engine.scoring import aggregate
+from regen.engine.types import DimensionScore, RawEvaluation
+from regen.models import Run
+from regen.whatif import first_columns
 
 
 def default_plan(slug: str) -> Plan:
@@ -104,3 +112,46 @@ class APIKeyFactory(factory.django.DjangoModelFactory):
         )
         key.raw = raw  # type: ignore[attr-defined]
         return key
+
+
+def synthetic_runs(caller, count, *, seed=7, now=None):  # type: ignore[no-untyped-def]
+    """Store ``count`` finished runs with random iteration-0 scores (no scoring, no credits)."""
+    rng = random.Random(seed)
+    now = now or timezone.now()
+    made = []
+    for _ in range(count):
+        dims = (
+            DIMENSIONS if rng.random() < 0.7 else tuple(rng.sample(DIMENSIONS, rng.randint(1, 7)))
+        )
+        scores = {
+            d: DimensionScore(
+                score=rng.choice([rng.uniform(0, 10), rng.uniform(6, 8.5)]),
+                confidence=rng.uniform(0.3, 1.0),
+            )
+            for d in dims
+        }
+        evaluation = aggregate(
+            RawEvaluation(
+                scores=scores, engine="llm-fallback" if rng.random() < 0.05 else "embedded"
+            )
+        )
+        max_regenerations = rng.randint(1, 5)
+        run = Run(
+            account=caller.account,
+            project=caller.project,
+            request={},
+            original_content="x" * 20,
+            mode=rng.choice(["basic", "basic", "deep"]),
+            external=rng.random() < 0.1,
+            status=Run.Status.PASSED,
+            max_regenerations=max_regenerations,
+            iterations_done=rng.randint(1, max_regenerations + 1),
+            credits_consumed=Decimal(rng.randint(1, 20)),
+            **first_columns(evaluation),
+        )
+        made.append(run)
+    Run.objects.bulk_create(made)
+    # spread over the last ten days (created_at is auto_now_add)
+    for i, run in enumerate(made):
+        Run.objects.filter(id=run.id).update(created_at=now - dt.timedelta(days=i % 10, hours=1))
+    return made

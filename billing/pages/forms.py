@@ -148,11 +148,22 @@ def _score(label: str, *, high: float = 10.0, step: str = "0.1") -> forms.FloatF
     return forms.FloatField(label=label, required=False, widget=widget)
 
 
-class PolicyForm(ServiceErrorsMixin, forms.Form):
-    """A project's policy. Thresholds and weights are checked by the API's own parser."""
+THRESHOLD_ALIASES = {
+    "thresholds": "overall_score",
+    "thresholds.overall": "overall_score",
+    "thresholds.overall.score": "overall_score",
+    "thresholds.overall.confidence": "overall_confidence",
+    "thresholds.tradeoff_mode": "tradeoff_mode",
+    "thresholds.max_dimension_failures": "max_dimension_failures",
+    **{f"thresholds.dimensions.{d}": f"threshold_{d}" for d in DIMENSIONS},
+    **{f"weights.{d}": f"weight_{d}" for d in DIMENSIONS},
+}
 
-    default_mode = forms.ChoiceField(choices=[(m, m) for m in MODES])
-    domain = forms.ChoiceField(choices=[(d, d) for d in DOMAINS])
+
+class ThresholdsForm(ServiceErrorsMixin, forms.Form):
+    """Thresholds and weights, as the policy editor and the what-if edit them; the API's
+    own parser checks them (``update_policy``, ``whatif.parse_policy``)."""
+
     overall_score = _score("Overall score (0–10)")
     overall_confidence = _score("Minimum confidence (0–1)", high=1.0, step="0.01")
     tradeoff_mode = forms.ChoiceField(choices=[(m, m) for m in TRADEOFF_MODES])
@@ -162,6 +173,68 @@ class PolicyForm(ServiceErrorsMixin, forms.Form):
         required=False,
         widget=forms.NumberInput(attrs={"min": 0, "max": len(DIMENSIONS)}),
     )
+    field_aliases = THRESHOLD_ALIASES
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.weights_errors: list[str] = []
+        for dim in DIMENSIONS:
+            name = DIMENSION_INFO[dim].name
+            self.fields[f"threshold_{dim}"] = _score(name)
+            self.fields[f"weight_{dim}"] = _score(name, high=100.0, step="any")
+
+    @staticmethod
+    def initial_for(project: Project) -> dict[str, Any]:
+        """The form's values for the project's stored thresholds and weights."""
+        thresholds = stored_thresholds(project)
+        weights = project.weights if isinstance(project.weights, dict) else {}
+        return {
+            "overall_score": thresholds.overall_score,
+            "overall_confidence": thresholds.overall_confidence,
+            "tradeoff_mode": thresholds.tradeoff_mode,
+            "max_dimension_failures": thresholds.max_dimension_failures,
+            **{f"threshold_{d}": v for d, v in thresholds.dimensions.items()},
+            **{f"weight_{d}": v for d, v in weights.items()},
+        }
+
+    @property
+    def threshold_fields(self) -> list[forms.BoundField]:
+        return [self[f"threshold_{d}"] for d in DIMENSIONS]
+
+    @property
+    def weight_fields(self) -> list[forms.BoundField]:
+        return [self[f"weight_{d}"] for d in DIMENSIONS]
+
+    def thresholds_and_weights(self) -> dict[str, Any]:
+        """Return the cleaned ``thresholds`` and ``weights`` as a request spells them."""
+        data = self.cleaned_data
+        overall = {
+            key: data[name]
+            for key, name in (("score", "overall_score"), ("confidence", "overall_confidence"))
+            if data[name] is not None
+        }
+        thresholds: dict[str, Any] = {"tradeoff_mode": data["tradeoff_mode"]}
+        if overall:
+            thresholds["overall"] = overall
+        if data["max_dimension_failures"] is not None:
+            thresholds["max_dimension_failures"] = data["max_dimension_failures"]
+        dims = {d: data[f"threshold_{d}"] for d in DIMENSIONS if data[f"threshold_{d}"] is not None}
+        if dims:
+            thresholds["dimensions"] = dims
+        weights = {d: data[f"weight_{d}"] for d in DIMENSIONS if data[f"weight_{d}"] is not None}
+        return {"thresholds": thresholds, "weights": weights}
+
+    def add_service_error(self, exc: ServiceError, *, default: str | None = None) -> None:
+        details = exc.extra.get("details") or {}
+        self.weights_errors += details.pop("weights", [])
+        super().add_service_error(exc, default=default)
+
+
+class PolicyForm(ThresholdsForm):
+    """A project's policy. Thresholds and weights are checked by the API's own parser."""
+
+    default_mode = forms.ChoiceField(choices=[(m, m) for m in MODES])
+    domain = forms.ChoiceField(choices=[(d, d) for d in DOMAINS])
     locked = forms.BooleanField(
         required=False, label="Locked: the policy overrides what requests ask for"
     )
@@ -203,22 +276,11 @@ class PolicyForm(ServiceErrorsMixin, forms.Form):
         help_text="What RAIL_Safe_LLM means for this project's requests.",
     )
 
-    field_aliases = {
-        "thresholds": "overall_score",
-        "thresholds.overall": "overall_score",
-        "thresholds.overall.score": "overall_score",
-        "thresholds.overall.confidence": "overall_confidence",
-        "thresholds.tradeoff_mode": "tradeoff_mode",
-        "thresholds.max_dimension_failures": "max_dimension_failures",
-        "max_regenerations": "regenerate_max_attempts",
-        **{f"thresholds.dimensions.{d}": f"threshold_{d}" for d in DIMENSIONS},
-        **{f"weights.{d}": f"weight_{d}" for d in DIMENSIONS},
-    }
+    field_aliases = {**THRESHOLD_ALIASES, "max_regenerations": "regenerate_max_attempts"}
     POLICY_FIELDS = POLICY_FIELDS
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.weights_errors: list[str] = []
         models = [(name, name) for name in _model_names()]
         initial = self.initial
         for name, first in (
@@ -230,59 +292,17 @@ class PolicyForm(ServiceErrorsMixin, forms.Form):
             missing = [(stored, f"{stored} (no longer configured)")] if stored not in known else []
             field: Any = self.fields[name]
             field.choices = first + models + missing
-        for dim in DIMENSIONS:
-            name = DIMENSION_INFO[dim].name
-            self.fields[f"threshold_{dim}"] = _score(name)
-            self.fields[f"weight_{dim}"] = _score(name, high=100.0, step="any")
 
     @classmethod
     def for_project(cls, project: Project, data: Any = None) -> PolicyForm:
         """Return the form for the project's policy, bound to ``data`` if given."""
-        thresholds = stored_thresholds(project)
-        weights = project.weights if isinstance(project.weights, dict) else {}
         initial: dict[str, Any] = {name: getattr(project, name) for name in cls.POLICY_FIELDS}
-        initial |= {
-            "overall_score": thresholds.overall_score,
-            "overall_confidence": thresholds.overall_confidence,
-            "tradeoff_mode": thresholds.tradeoff_mode,
-            "max_dimension_failures": thresholds.max_dimension_failures,
-            **{f"threshold_{d}": v for d, v in thresholds.dimensions.items()},
-            **{f"weight_{d}": v for d, v in weights.items()},
-        }
-        return cls(data, initial=initial)
-
-    @property
-    def threshold_fields(self) -> list[forms.BoundField]:
-        return [self[f"threshold_{d}"] for d in DIMENSIONS]
-
-    @property
-    def weight_fields(self) -> list[forms.BoundField]:
-        return [self[f"weight_{d}"] for d in DIMENSIONS]
+        return cls(data, initial=initial | cls.initial_for(project))
 
     def policy(self) -> dict[str, Any]:
         """Return the cleaned policy as ``update_policy`` takes it."""
-        data = self.cleaned_data
-        overall = {
-            key: data[name]
-            for key, name in (("score", "overall_score"), ("confidence", "overall_confidence"))
-            if data[name] is not None
-        }
-        thresholds: dict[str, Any] = {"tradeoff_mode": data["tradeoff_mode"]}
-        if overall:
-            thresholds["overall"] = overall
-        if data["max_dimension_failures"] is not None:
-            thresholds["max_dimension_failures"] = data["max_dimension_failures"]
-        dims = {d: data[f"threshold_{d}"] for d in DIMENSIONS if data[f"threshold_{d}"] is not None}
-        if dims:
-            thresholds["dimensions"] = dims
-        weights = {d: data[f"weight_{d}"] for d in DIMENSIONS if data[f"weight_{d}"] is not None}
-        values = {name: data[name] for name in self.POLICY_FIELDS}
-        return {"thresholds": thresholds, "weights": weights, **values}
-
-    def add_service_error(self, exc: ServiceError, *, default: str | None = None) -> None:
-        details = exc.extra.get("details") or {}
-        self.weights_errors += details.pop("weights", [])
-        super().add_service_error(exc, default=default)
+        values = {name: self.cleaned_data[name] for name in self.POLICY_FIELDS}
+        return {**self.thresholds_and_weights(), **values}
 
 
 def _model_names() -> list[str]:

@@ -337,6 +337,17 @@ class AgentToolResultRequestSerializer(serializers.Serializer):
     agent_context = serializers.DictField(required=False)
 
 
+class WhatIfRequestSerializer(serializers.Serializer):
+    """The shape of a what-if (the rules are the thresholds' and weights' own)."""
+
+    thresholds = ThresholdsField(required=False, allow_null=True)
+    weights = WeightsField(required=False, allow_null=True)
+    days = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=365, default=30,
+        help_text="Replay the runs of the last this many days.",
+    )  # fmt: skip
+
+
 class DecisionSerializer(StrictSerializer):
     decision = serializers.ChoiceField(["approve", "reject", "rewrite"])
     reason = StrictCharField(max_length=5_000)
@@ -383,8 +394,8 @@ class IterationSerializer(serializers.ModelSerializer):
         fields = [
             "iteration", "content", "score", "confidence", "evaluation", "passed",
             "failing_dimensions", "improvement_from_previous", "rail_prompt",
-            "regeneration_model", "latency_ms", "engine", "cost_usd", "fidelity",
-            "fidelity_detail",
+            "prompt_version", "regeneration_model", "latency_ms", "engine", "cost_usd",
+            "fidelity", "fidelity_detail",
         ]  # fmt: skip
 
 

@@ -22,6 +22,7 @@ urlpatterns = [
     path("railscore/v1/dimensions", views.DimensionsView.as_view(), name="api-dimensions"),
     path("railscore/v1/runs", views.RunListView.as_view(), name="api-runs"),
     path("railscore/v1/runs/<str:run_id>", views.RunDetailView.as_view(), name="api-run-detail"),
+    path("railscore/v1/what-if", views.WhatIfView.as_view(), name="api-what-if"),
     path("railscore/v1/jobs/<str:run_id>", views.JobView.as_view(), name="api-job"),
     path("railscore/v1/review-items", views.ReviewListView.as_view(), name="api-review-items"),
     path(

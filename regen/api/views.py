@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from billing.authentication import APIKeyMixin, api_key_of
 from railsite.errors import RequestValidationError, ServiceUnavailable
 from railsite.params import read_filters
-from regen import agent, evals, introspection, reviews, service, sessions
+from regen import agent, evals, introspection, reviews, service, sessions, whatif
 from regen.api import bodies
 from regen.api import serializers as s
 from regen.api.shapes import shaped
@@ -279,3 +279,19 @@ class ReviewDecisionView(APIKeyMixin, APIView):
             )
         item = reviews.decide(item=item, api_key=api_key_of(request), **data.validated_data)
         return Response(s.ReviewItemSerializer(item).data)
+
+
+class WhatIfView(APIKeyMixin, APIView):
+    """Replay the key's project's past runs under other thresholds and weights: how many
+    would pass at once, regenerate or go to review, and the credits, per day. Free."""
+
+    @extend_schema(
+        request=s.WhatIfRequestSerializer,
+        responses=s.responses(200, 400),
+        tags=["runs"],
+        operation_id="what_if",
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        policy = whatif.parse_policy(_body(request))
+        return Response(whatif.replay_policy(project=api_key_of(request).project, policy=policy))

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from .estimate import Estimate, estimate
 from .fidelity import FULL, Fidelity, measure_fidelity
 from .pricing import Prices
-from .prompts import build_improvement_prompt
+from .prompts import BUILTIN_TEMPLATE, PromptTemplate, build_improvement_prompt
 from .requests import CONTENT_MAX, RegenerateRequest
 from .scoring import Evaluation, aggregate
 from .thresholds import ThresholdsMet, decide
@@ -30,6 +30,8 @@ from .types import (
     Span,
     Usage,
 )
+
+TemplateSource = PromptTemplate | Callable[[], PromptTemplate]
 
 Status = Literal[
     "awaiting_regeneration",
@@ -155,8 +157,13 @@ class Loop:
         eval_cost_usd: float = 0.0,
         regen_cost_usd: float = 0.0,
         max_credits: Decimal | None = None,
+        template: TemplateSource = BUILTIN_TEMPLATE,
     ) -> None:
         self.request = request
+        self.template = template
+        """The project's improvement-prompt template, or what reads it when the first
+        prompt is due (a text that passes at once never reads it). Not part of a session's
+        state: a session reads the project's current one at each step."""
         self.prices = prices or Prices()
         self.eval_cost_usd = eval_cost_usd
         self.regen_cost_usd = regen_cost_usd
@@ -395,7 +402,13 @@ class Loop:
             policy_hint=self.request.policy_hint,
             attempt=self.regenerations + 1,
             nonce=nonce,
+            template=self._template(),
         )
+
+    def _template(self) -> PromptTemplate:
+        if callable(self.template):
+            self.template = self.template()
+        return self.template
 
     def regeneration_request(self, prompt: ImprovementPrompt) -> RegenerationRequest:
         """Describe the next regeneration: the best version and what it must fix."""
@@ -526,6 +539,7 @@ def run_loop(
     priced: Estimate | None = None,
     original: Evaluation | None = None,
     deadline: float | None = None,
+    template: TemplateSource = BUILTIN_TEMPLATE,
 ) -> Loop:
     """Run the whole server-side loop to a final status.
 
@@ -546,6 +560,7 @@ def run_loop(
         eval_cost_usd=priced.eval_usd,
         regen_cost_usd=priced.regen_usd,
         max_credits=max_credits,
+        template=template,
     )
     if original is not None:
         first = loop.record(

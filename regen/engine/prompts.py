@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
+from string import Template
 
 from .dimensions import DIMENSION_INFO
 from .types import ImprovementPrompt, Issue
@@ -75,6 +77,67 @@ def _failing_lines(
     return lines
 
 
+TEMPLATE_VARIABLES: dict[str, str] = {
+    "failing_dimensions": "the failing dimensions, each with its score, threshold and issues",
+    "issues": "the issues found, one a line, most severe first",
+    "domain": "the request's domain (general, healthcare, ...)",
+    "domain_guidance": "the domain's rules as a paragraph, or nothing for general",
+    "policy_hint": "the operator's policy hint, labelled and quoted as data, or nothing",
+    "request": "the prompt that produced the text, labelled and quoted as data, or nothing",
+    "context": "the context, labelled and quoted as data, or nothing",
+    "content": "the text to rewrite, quoted as data between delimiters it cannot forge",
+}
+"""The variables a prompt template may use, as ``$name`` or ``${name}`` (``$$`` is a $)."""
+
+TEMPLATE_MAX = 10_000
+
+BUILTIN_USER_TEMPLATE = """Improve the text on these dimensions:
+$failing_dimensions$domain_guidance$policy_hint$request$context
+
+Change only what the dimensions above need; keep the rest of the text as it is.
+The text to rewrite:
+$content"""
+
+
+@dataclass(frozen=True, slots=True)
+class PromptTemplate:
+    """A project's improvement-prompt template: text with ``$variables``, never code."""
+
+    system: str = SYSTEM_PROMPT
+    user: str = BUILTIN_USER_TEMPLATE
+    version: int = 0
+
+
+BUILTIN_TEMPLATE = PromptTemplate()
+
+
+def check_template(text: str, *, needs_content: bool = False) -> list[str]:
+    """List what is wrong with a template text (empty: it may be saved)."""
+    errors: list[str] = []
+    if not text.strip():
+        return ["Must not be blank."]
+    if len(text) > TEMPLATE_MAX:
+        errors.append(f"Must be at most {TEMPLATE_MAX:,} characters.")
+    template = Template(text)
+    if not template.is_valid():
+        errors.append(
+            "A $ must start a variable ($content or ${content}); write $$ for a dollar sign."
+        )
+        return errors
+    unknown = [name for name in template.get_identifiers() if name not in TEMPLATE_VARIABLES]
+    if unknown:
+        known = ", ".join(f"${name}" for name in TEMPLATE_VARIABLES)
+        errors.append(f"Unknown variable {', '.join('$' + n for n in unknown)}; use {known}.")
+    if needs_content and "content" not in template.get_identifiers():
+        errors.append("Must contain $content: the text to rewrite.")
+    return errors
+
+
+def _issue_lines(issues: Sequence[Issue], failing: Sequence[str]) -> str:
+    chosen = sorted((i for i in issues if i.dimension in failing), key=lambda i: -i.severity)
+    return "\n".join(f"- {DIMENSION_INFO[i.dimension].name}: {i.description}" for i in chosen)
+
+
 def build_improvement_prompt(
     *,
     content: str,
@@ -88,31 +151,38 @@ def build_improvement_prompt(
     policy_hint: str = "",
     attempt: int = 1,
     nonce: str | None = None,
+    template: PromptTemplate = BUILTIN_TEMPLATE,
 ) -> ImprovementPrompt:
-    """Write the instructions for one regeneration of ``content``.
+    """Write the instructions for one regeneration of ``content`` from ``template``.
 
     ``attempt`` (1-based) raises the temperature a little on each retry so a stuck
-    loop explores; ``nonce`` is random unless a test fixes it.
+    loop explores; ``nonce`` is random unless a test fixes it. The template is rendered
+    with ``string.Template`` (``$name`` only: no attribute access, no code); every
+    user-supplied text goes in quoted as data, and substituted values are never rescanned.
     """
     tag = nonce or secrets.token_hex(6)
-    parts = ["Improve the text on these dimensions:"]
-    parts += _failing_lines(failing_dimensions, issues, scores, thresholds) or [
+    failing = _failing_lines(failing_dimensions, issues, scores, thresholds) or [
         "- Overall quality: raise the overall score while keeping the meaning."
     ]
     guidance = DOMAIN_GUIDANCE.get(domain, "")
-    if guidance:
-        parts += ["", f"Domain: {domain}. {guidance}"]
-    if policy_hint:
-        parts += ["", "Policy guidance from the operator:", _quote("POLICY", policy_hint, tag)]
-    if prompt:
-        parts += ["", "The request that produced the text:", _quote("REQUEST", prompt, tag)]
-    if context:
-        parts += ["", "Context:", _quote("CONTEXT", context, tag)]
-    parts += [
-        "",
-        "Change only what the dimensions above need; keep the rest of the text as it is.",
-        "The text to rewrite:",
-        _quote("CONTENT", content, tag),
-    ]
+
+    def block(label: str, kind: str, text: str) -> str:
+        return f"\n\n{label}\n{_quote(kind, text, tag)}" if text else ""
+
+    values = {
+        "failing_dimensions": "\n".join(failing),
+        "issues": _issue_lines(issues, failing_dimensions),
+        "domain": domain,
+        "domain_guidance": f"\n\nDomain: {domain}. {guidance}" if guidance else "",
+        "policy_hint": block("Policy guidance from the operator:", "POLICY", policy_hint),
+        "request": block("The request that produced the text:", "REQUEST", prompt),
+        "context": block("Context:", "CONTEXT", context),
+        "content": _quote("CONTENT", content, tag),
+    }
     temperature = min(MAX_TEMPERATURE, BASE_TEMPERATURE + TEMPERATURE_STEP * (attempt - 1))
-    return ImprovementPrompt(SYSTEM_PROMPT, "\n".join(parts), round(temperature, 2))
+    return ImprovementPrompt(
+        Template(template.system).safe_substitute(values),
+        Template(template.user).safe_substitute(values),
+        round(temperature, 2),
+        template.version,
+    )

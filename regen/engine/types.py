@@ -165,17 +165,27 @@ class ImprovementPrompt:
     system_prompt: str
     user_prompt: str
     temperature: float
+    template_version: int = 0
+    """The project's prompt template version it was written from (0: the built-in)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "system_prompt": self.system_prompt,
             "user_prompt": self.user_prompt,
             "temperature": self.temperature,
         }
+        if self.template_version:  # the built-in template's prompts keep their shape
+            out["template_version"] = self.template_version
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ImprovementPrompt:
-        return cls(data["system_prompt"], data["user_prompt"], float(data["temperature"]))
+        return cls(
+            data["system_prompt"],
+            data["user_prompt"],
+            float(data["temperature"]),
+            int(data.get("template_version") or 0),
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from django.forms.boundfield import BoundField
 from django.utils import timezone
 
 from billing.models import Account, APIKey, Project
+from billing.pages.forms import ThresholdsForm
 from railsite.forms import ServiceErrorsMixin
 from regen import providers
 from regen.engine.dimensions import DIMENSION_INFO, DIMENSIONS
@@ -360,3 +361,46 @@ class RunFilterForm(forms.Form):
 
 def _day_start(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+class WhatIfForm(ThresholdsForm):
+    """Another policy to replay a project's runs under, and how many days back."""
+
+    days = forms.IntegerField(
+        label="Days back",
+        min_value=1,
+        max_value=365,
+        initial=30,
+        widget=forms.NumberInput(attrs={"min": 1, "max": 365}),
+    )
+    field_aliases = {**ThresholdsForm.field_aliases, "days": "days"}
+
+    def request_body(self) -> dict[str, Any]:
+        """The what-if as the API takes it (``whatif.parse_policy``)."""
+        body = {**self.thresholds_and_weights(), "days": self.cleaned_data["days"]}
+        if not body["weights"]:
+            del body["weights"]  # all blank: equal weights (an empty map is not a request's)
+        return body
+
+
+class PromptTemplateForm(ServiceErrorsMixin, forms.Form):
+    """A project's improvement-prompt templates, and a stored run to preview them on."""
+
+    system_template = forms.CharField(
+        label="System template", strip=False, widget=forms.Textarea(attrs={"rows": 6})
+    )
+    user_template = forms.CharField(
+        label="User template", strip=False, widget=forms.Textarea(attrs={"rows": 14})
+    )
+    run = forms.ChoiceField(label="Preview on the run", required=False)
+
+    def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        recent = Run.objects.filter(project=project, iterations_done__gte=1).order_by(
+            "-created_at"
+        )[:20]
+        field: Any = self.fields["run"]
+        field.choices = [
+            (str(run.id), f"{run.created_at:%Y-%m-%d %H:%M} · {run.original_content[:60]}")
+            for run in recent.only("id", "created_at", "original_content")
+        ]
