@@ -162,3 +162,11 @@ def _empty_cache():
 
     cache.clear()
     yield
+
+
+@pytest.fixture
+def receiver(settings):
+    """A webhook receiver on 127.0.0.1 (allow-listed): ``(receiver, url)``."""
+    from tests.webhook_receiver import serve
+
+    yield from serve(settings)

@@ -8,10 +8,8 @@ import hashlib
 import hmac
 import json
 import os
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
-from http.server import ThreadingHTTPServer
 
 import pytest
 from django.utils import timezone
@@ -20,7 +18,6 @@ from billing.accounts import update_policy
 from regen import cleanups
 from regen.models import Run, WebhookDelivery
 from tests.celery.conftest import wait_for
-from tests.regen.test_webhooks import Receiver
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -37,18 +34,6 @@ def _worker_may_call_localhost() -> Iterator[None]:
         del os.environ["RAIL_WEBHOOK_ALLOWLIST"]
     else:
         os.environ["RAIL_WEBHOOK_ALLOWLIST"] = saved
-
-
-@pytest.fixture
-def receiver(settings) -> Iterator[tuple[Receiver, str]]:
-    settings.RAIL_WEBHOOK_ALLOWLIST = ["127.0.0.1"]
-    receiver = Receiver()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), receiver.handler())
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield receiver, f"http://127.0.0.1:{server.server_address[1]}/hooks/rail"
-    server.shutdown()
-    server.server_close()
 
 
 def test_a_finished_job_is_announced_once_retried_after_a_500_and_listed(
