@@ -47,7 +47,12 @@ def test_the_run_detail_shows_each_versions_fidelity_and_what_it_lost(
     expect(page.locator("#iteration-3 .fidelity:not(.low)")).to_contain_text("Fidelity")
     page.set_viewport_size({"width": 1440, "height": 900})
     shot("run-detail-fidelity")
+    # a phone opens the page at its own width (charts are drawn for the width they load at)
     page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    expect(page.locator('.chart[data-figure="fig-heatmap"][data-drawn=true]')).to_have_count(1)
+    expect(page.locator("#iteration-1 .badge", has_text="refusal")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     shot("run-detail-fidelity-phone")
     assert console_errors == []
 
