@@ -6,6 +6,8 @@ cache never serves the partial for the page or the page for the partial.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -46,3 +48,13 @@ def test_an_htmx_swap_gets_no_page_shell(login, alice, pages):
         assert swapped.status_code == 200, url
         assert "<html" not in swapped.content.decode(), url
         assert "HX-Request" in swapped["Vary"], url
+
+
+def test_no_page_prints_template_syntax(login, alice, pages):
+    """A ``{# ... #}`` comment spanning lines is printed as text by Django's templates."""
+    client = login(alice)
+    for url in pages:
+        body = client.get(url).content.decode()
+        body = re.sub(r"<script\b.*?</script>", "", body, flags=re.DOTALL)  # charts' JSON
+        for syntax in ("{#", "#}", "{%", "%}", "{{", "}}"):
+            assert syntax not in body, (url, syntax)
