@@ -12,7 +12,6 @@ from regen import runs
 from regen.engine.requests import parse_regenerate_request
 from regen.errors import RegenerationFailed
 from regen.models import Run, WebhookDelivery
-from tests.regen.test_webhooks import Receiver, receiver  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db
 
