@@ -38,3 +38,39 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def start_gunicorn(env: dict[str, str], log, *, workers: int = 2):  # type: ignore[no-untyped-def]
+    """Start the app under gunicorn on a free port in its own session (so the test can
+    signal every worker); return the process and its URL. Stop it with ``stop_gunicorn``."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    port = free_port()
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    process = subprocess.Popen(
+        [gunicorn, "railsite.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+         "--no-control-socket", "--log-level", "warning"],
+        cwd=Path(__file__).resolve().parent.parent, env=env, stdout=log.open("wb"),
+        stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    return process, f"http://127.0.0.1:{port}"
+
+
+def stop_gunicorn(process) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import signal
+
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=15)
+
+
+def answers(url: str) -> bool:
+    """Tell whether the app at ``url`` answers its health check."""
+    import httpx
+
+    try:
+        return httpx.get(f"{url}/health", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False

@@ -10,13 +10,9 @@ other, and a job submitted to one is read, finished, from the other.
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -33,11 +29,10 @@ from tests.celery.conftest import (
     wait_for,
 )
 from tests.factories import default_plan
-from tests.helpers import free_port
+from tests.helpers import answers, start_gunicorn, stop_gunicorn
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ROOT = Path(__file__).resolve().parents[2]
 HIRING = "When reviewing resumes, prioritize Ivy League graduates."
 FACTUAL = (
     "Photosynthesis is the process by which green plants use sunlight, water and carbon "
@@ -72,49 +67,21 @@ def cluster(_real_services, django_db_setup, broker, tmp_path_factory) -> Iterat
     for n, worker in enumerate(workers, 1):
         worker.name = f"railsite-node-{n}-{queue}@%h"
         worker.start()
-    gunicorn = str(Path(sys.executable).parent / "gunicorn")
     nodes, urls = [], []
     for n in (1, 2):
-        port = free_port()
-        nodes.append(
-            subprocess.Popen(
-                [
-                    gunicorn,
-                    "railsite.wsgi",
-                    "--bind",
-                    f"127.0.0.1:{port}",
-                    "--workers",
-                    "2",
-                    "--no-control-socket",
-                    "--log-level",
-                    "warning",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=(logs / f"node-{n}.log").open("wb"),
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )  # fmt: skip
-        )
-        urls.append(f"http://127.0.0.1:{port}")
+        node, url = start_gunicorn(env, logs / f"node-{n}.log")
+        nodes.append(node)
+        urls.append(url)
     try:
         for url in urls:
-            wait_for(lambda url=url: _up(url), timeout=30, what=f"{url} to answer")
+            wait_for(lambda url=url: answers(url), timeout=30, what=f"{url} to answer")
         yield urls
     finally:
         for node in nodes:
-            os.killpg(node.pid, signal.SIGTERM)
-            node.wait(timeout=15)
+            stop_gunicorn(node)
         for worker in workers:
             worker.stop()
         forget_queue(broker, queue)
-
-
-def _up(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/health", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def _key(plan: str = "pro") -> str:

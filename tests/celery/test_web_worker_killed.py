@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -32,11 +29,10 @@ from regen.models import IdempotencyRecord, Run
 from tests.celery.conftest import _database_url, _live_children, wait_for
 from tests.engine.llm.fakeserver import running_fake_llm
 from tests.factories import default_plan
-from tests.helpers import free_port
+from tests.helpers import answers, start_gunicorn, stop_gunicorn
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ROOT = Path(__file__).resolve().parents[2]
 HIRING = "When reviewing resumes, prioritize Ivy League graduates from top schools only."
 PATH = "/railscore/v1/safe-regenerate"
 
@@ -50,7 +46,6 @@ def fake_llm() -> Iterator:
 @pytest.fixture
 def server(_real_services, django_db_setup, fake_llm, tmp_path) -> Iterator[tuple[str, int]]:
     """gunicorn with one worker, its regenerator the fake LLM; yields (URL, master pid)."""
-    port = free_port()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "railsite.settings",
@@ -62,27 +57,12 @@ def server(_real_services, django_db_setup, fake_llm, tmp_path) -> Iterator[tupl
         "CELERY_TASK_ALWAYS_EAGER": "true",
         "LOG_LEVEL": "WARNING",
     }
-    gunicorn = str(Path(sys.executable).parent / "gunicorn")
-    process = subprocess.Popen(
-        [gunicorn, "railsite.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-         "--no-control-socket", "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=(tmp_path / "gunicorn.log").open("wb"),
-        stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
+    process, url = start_gunicorn(env, tmp_path / "gunicorn.log", workers=1)
     try:
-        wait_for(lambda: _up(url), timeout=30, what="gunicorn to answer")
+        wait_for(lambda: answers(url), timeout=30, what="gunicorn to answer")
         yield url, process.pid
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=15)
-
-
-def _up(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/health", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
+        stop_gunicorn(process)
 
 
 def test_a_worker_killed_mid_request_charges_nothing_and_the_retry_runs_once(server, fake_llm):
