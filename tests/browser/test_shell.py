@@ -161,3 +161,17 @@ def test_the_api_docs_are_linked_from_the_dashboard(page, live_server, login, te
     # Swagger UI starts from a script file: nothing inline for the CSP to block
     expect(page.locator(".swagger-ui .opblock").first).to_be_visible()
     assert console_errors == []
+
+
+def test_the_first_tab_skips_the_navigation_to_the_page(page, live_server, login, team):
+    """Before, twelve Tab presses crossed the navigation before a page's first control."""
+    login("alice")
+    page.goto(f"{live_server.url}/credits/")
+    page.keyboard.press("Tab")
+    skip = page.locator(".skip-link")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_visible()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.closest('main') !== null")
+    assert focused  # the next Tab lands inside the page, past the navigation
