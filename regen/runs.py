@@ -5,8 +5,9 @@ an iteration, apply a loop, finish, fail, cancel while queued, expire, fail stal
 session (``regen.sessions`` keeps only the session's own rules and calls these). The API
 views, the dashboard and the Celery tasks call ``run_safe_regenerate`` (hold, run, settle
 in one call), or ``submit_run`` followed by ``execute_run`` on a worker. Credits are held
-before any work, settled with what was used when it ends, and released if it fails, so
-nothing is charged twice or lost.
+before any work that calls out (a model, a network), settled with what was used when it
+ends, and released if it fails, so nothing is charged twice or lost; a synchronous loop
+on offline engines runs first and is held, stored and settled in one transaction.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from regen.engine.loop import Loop, run_loop
 from regen.engine.report import credits_breakdown
 from regen.engine.requests import RegenerateRequest
 from regen.engine.scoring import Evaluation
+from regen.engine.types import Evaluator, Regenerator, is_offline
 from regen.engines import EXTERNAL, get_evaluator, get_prices, get_regenerator, price
 from regen.errors import CriticalContent, QueueUnavailable, RegenerationFailed
 from regen.models import Iteration, ReviewItem, Run
@@ -59,20 +61,15 @@ class Caller:
     user: Any = None
 
 
-def open_run(
+def _new_run(
     *,
     caller: Caller,
     request: RegenerateRequest,
-    hold: Decimal,
-    kind: str = Run.Kind.SAFE_REGENERATE,
-    running: bool = False,
+    kind: str,
+    running: bool,
     session: tuple[str, datetime] | None = None,
 ) -> Run:
-    """Store a new run with ``hold`` credits held for it, in one transaction.
-
-    ``session`` (its id and expiry) opens an external session: the caller regenerates,
-    so the run names the ``external`` model and is running from the start.
-    """
+    """A run of ``request`` for ``caller``, not stored yet."""
     running = running or session is not None
     run = Run(
         account=caller.account,
@@ -92,7 +89,38 @@ def open_run(
     )
     if session is not None:
         run.external, (run.session_id, run.expires_at) = True, session
-    else:
+    return run
+
+
+def _hold(run: Run, caller: Caller, amount: Decimal, *, memo: str, flush: bool) -> None:
+    """Hold ``amount`` for ``run`` (in the caller's transaction), or raise
+    InsufficientCredits / KeyBudgetExceeded and hold nothing."""
+    run.hold = ledger.hold(
+        account=caller.account,
+        amount=amount,
+        reference=run.req_id,
+        memo=memo,
+        api_key=caller.api_key,
+        flush=flush,
+    )
+
+
+def open_run(
+    *,
+    caller: Caller,
+    request: RegenerateRequest,
+    hold: Decimal,
+    kind: str = Run.Kind.SAFE_REGENERATE,
+    running: bool = False,
+    session: tuple[str, datetime] | None = None,
+) -> Run:
+    """Store a new run with ``hold`` credits held for it, in one transaction.
+
+    ``session`` (its id and expiry) opens an external session: the caller regenerates,
+    so the run names the ``external`` model and is running from the start.
+    """
+    run = _new_run(caller=caller, request=request, kind=kind, running=running, session=session)
+    if session is None:
         run.credits_held = hold
     memo = "external session evaluation" if session else f"{kind} worst case"
     # A run this request executes at once is settled or failed by a later, flushed commit
@@ -100,14 +128,7 @@ def open_run(
     # a queued run or a session is answered now, so its opening must reach the disk.
     in_this_request = running and session is None
     with transaction.atomic():
-        run.hold = ledger.hold(
-            account=caller.account,
-            amount=hold,
-            reference=run.req_id,
-            memo=memo,
-            api_key=caller.api_key,
-            flush=not in_this_request,
-        )
+        _hold(run, caller, hold, memo=memo, flush=not in_this_request)
         run.save(force_insert=True)
     return run
 
@@ -252,13 +273,29 @@ def run_safe_regenerate(
     priced: Estimate | None = None,
     original: Evaluation | None = None,
 ) -> Run:
-    """Hold, run the whole loop, store and settle, in one call (the synchronous API).
+    """Hold, run the whole loop, store and settle, in one call (the synchronous API);
+    offline engines run first, then hold, store and settle at once (``_run_offline``).
 
     ``render`` writes the stored answer (the RAIL body by default); without
     ``keep_history`` the iterations keep their scores but not their texts or prompts;
     ``original`` is the original's evaluation when the caller already charged for it.
     """
     priced = priced or price(request, account=caller.account, project=caller.project)
+    evaluator = get_evaluator(account=caller.account, project=caller.project)
+    regenerator = get_regenerator(
+        request.regeneration_model, account=caller.account, project=caller.project
+    )
+    if is_offline(evaluator) and is_offline(regenerator):
+        return _run_offline(
+            caller=caller,
+            request=request,
+            kind=kind,
+            engines=(evaluator, regenerator),
+            render=render,
+            keep_history=keep_history,
+            priced=priced,
+            original=original,
+        )
     run = submit_run(caller=caller, request=request, kind=kind, running=True, priced=priced)
     return _execute(
         run,
@@ -268,6 +305,52 @@ def run_safe_regenerate(
         priced=priced,
         request=request,
         original=original,
+    )
+
+
+def _run_offline(
+    *,
+    caller: Caller,
+    request: RegenerateRequest,
+    kind: str,
+    engines: tuple[Evaluator, Regenerator],
+    render: Render | None,
+    keep_history: bool,
+    priced: Estimate,
+    original: Evaluation | None,
+) -> Run:
+    """Run a loop whose engines are offline first, then hold, store and settle it at once.
+
+    Offline engines call nothing outside this process and take milliseconds, so nothing
+    is held while they work: the hold (which may still refuse, InsufficientCredits or
+    KeyBudgetExceeded, and then nothing is stored) is taken in the one transaction that
+    stores the finished run and settles it. A process that dies during the work leaves
+    nothing behind: nothing was stored, held or charged, and nobody got an answer.
+    """
+    run = _new_run(caller=caller, request=request, kind=kind, running=True)
+    evaluator, regenerator = engines
+    try:
+        loop = run_loop(
+            request,
+            evaluator=evaluator,
+            regenerator=regenerator,
+            prices=get_prices(),
+            priced=priced,
+            original=original,
+            deadline=request_deadline.current(),
+            template=lambda: prompt_templates.current_template(run.project),
+        )
+    except Exception as error:
+        logger.exception("run %s failed", run.id)
+        run.status, run.error, run.finished_at = (
+            Run.Status.FAILED,
+            (str(error) or type(error).__name__)[:2000],
+            timezone.now(),
+        )
+        run.save(force_insert=True)  # nothing was held for it
+        raise RegenerationFailed(req_id=run.req_id) from error
+    return finish_run(
+        run, loop, render=render, keep_history=keep_history, opening=(caller, priced.credits)
     )
 
 
@@ -363,33 +446,50 @@ def finish_run(
     stored: bool = False,
     render: Render | None = None,
     keep_history: bool = True,
+    opening: tuple[Caller, Decimal] | None = None,
 ) -> Run:
     """Store a finished loop and settle the hold with what it used, in one transaction.
 
     A leased run (a worker's) is finished only by the executor that still holds its lease:
     a presumed-dead executor that comes back late raises ``LeaseLost`` and changes nothing.
+    ``opening`` (who pays, and the worst case to hold) is for a run not stored yet (an
+    offline loop, see ``_run_offline``): it is held and stored in the same transaction.
     """
     with transaction.atomic():
-        if run.lease_token is not None:
+        if opening is not None:
+            caller, worst = opening
+            _hold(run, caller, worst, memo=f"{run.kind} worst case", flush=True)
+            run.credits_held = worst
+        elif run.lease_token is not None:
             owned = Run.objects.select_for_update().filter(id=run.id, lease_token=run.lease_token)
             if not owned.exists():
                 raise LeaseLost(f"run {run.id} was taken over by another executor")
+        apply_loop(run, loop)
+        critical = loop.status == "critical"
+        answer = render if render and not critical else run_answer
+        body: dict[str, Any] = {}  # a critical answer names its review item, stored below
+        if opening is not None:  # one insert of the finished run
+            body = {} if critical else answer(run, loop)
+            run.response = body
+            run.save(force_insert=True)
         if not stored:
             Iteration.objects.bulk_create(
                 [iteration_row(run, it, keep_history=keep_history) for it in loop.iterations]
             )
-        apply_loop(run, loop)
         enqueue_review(run, loop)
-        critical = loop.status == "critical"
-        run.response = (render if render and not critical else run_answer)(run, loop)
-        run.save()
+        if opening is None or critical:
+            body = run.response = answer(run, loop)
+            if opening is None:
+                run.save()
+            else:
+                run.save(update_fields=["response"])
         if run.lease_token is not None:  # an async job, run by a worker: tell its project
             webhooks.announce_job(run)
         # last, just before the commit: the account's row lock is held as briefly as it can
         if run.hold is not None:
             ledger.settle(hold=run.hold, used=loop.credits_breakdown["total"])
     if run.status == Run.Status.CRITICAL:
-        raise CriticalContent(run.response)
+        raise CriticalContent(body)
     return run
 
 

@@ -388,8 +388,9 @@ class Loop:
         """Build the improvement prompt from the best version so far."""
         if self.status != "awaiting_regeneration":
             raise EngineError(f"no regeneration is due ({self.status})")
-        best = self.best
+        best, last = self.best, self.iterations[-1]
         results = best.thresholds_met.dimension_results
+        minimum = self.request.thresholds.min_fidelity
         return build_improvement_prompt(
             content=best.content,
             failing_dimensions=best.failing_dimensions,
@@ -403,6 +404,8 @@ class Loop:
             attempt=self.regenerations + 1,
             nonce=nonce,
             template=self._template(),
+            lost_meaning=None if last.fidelity.keeps_meaning(minimum) else last.fidelity,
+            min_fidelity=minimum,
         )
 
     def _template(self) -> PromptTemplate:

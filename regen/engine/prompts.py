@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from string import Template
 
 from .dimensions import DIMENSION_INFO
+from .fidelity import Fidelity
 from .types import ImprovementPrompt, Issue
 
 DOMAIN_GUIDANCE: dict[str, str] = {
@@ -75,6 +76,21 @@ def _failing_lines(
         for issue in mine[:MAX_ISSUES_PER_DIMENSION]:
             lines.append(f"    * {issue.description}")
     return lines
+
+
+def _meaning_line(fidelity: Fidelity, minimum: float | None) -> str:
+    """Tell the regenerator how its last rewrite lost the original (never quoting it: the
+    lost facts are the caller's text, and only quoted data may carry that)."""
+    if fidelity.refusal or fidelity.empty:
+        what = "refused instead of rewriting" if fidelity.refusal else "was empty"
+    else:
+        needs = f", needs {minimum:.2f}" if minimum is not None else ""
+        dropped = f"; it dropped {len(fidelity.lost)} of its facts" if fidelity.lost else ""
+        what = f"kept too little of the original (fidelity {fidelity.score:.2f}{needs}){dropped}"
+    return (
+        f"- Meaning: the last rewrite {what}. Answer what the original answers and keep its "
+        "facts, names and numbers, except what the dimensions below require removing."
+    )
 
 
 TEMPLATE_VARIABLES: dict[str, str] = {
@@ -152,6 +168,8 @@ def build_improvement_prompt(
     attempt: int = 1,
     nonce: str | None = None,
     template: PromptTemplate = BUILTIN_TEMPLATE,
+    lost_meaning: Fidelity | None = None,
+    min_fidelity: float | None = None,
 ) -> ImprovementPrompt:
     """Write the instructions for one regeneration of ``content`` from ``template``.
 
@@ -159,11 +177,15 @@ def build_improvement_prompt(
     loop explores; ``nonce`` is random unless a test fixes it. The template is rendered
     with ``string.Template`` (``$name`` only: no attribute access, no code); every
     user-supplied text goes in quoted as data, and substituted values are never rescanned.
+    ``lost_meaning`` is the fidelity of the last rewrite when it failed to keep the
+    original's meaning: the instructions then say so first (as ``$failing_dimensions``).
     """
     tag = nonce or secrets.token_hex(6)
     failing = _failing_lines(failing_dimensions, issues, scores, thresholds) or [
         "- Overall quality: raise the overall score while keeping the meaning."
     ]
+    if lost_meaning is not None:
+        failing.insert(0, _meaning_line(lost_meaning, min_fidelity))
     guidance = DOMAIN_GUIDANCE.get(domain, "")
 
     def block(label: str, kind: str, text: str) -> str:

@@ -236,5 +236,11 @@ class Regenerator(Protocol):
         ...
 
 
+def is_offline(engine: object) -> bool:
+    """Whether an engine works in this process alone, in milliseconds: it calls no model,
+    no network, and costs nothing but CPU (its class sets ``offline = True``)."""
+    return getattr(engine, "offline", False) is True
+
+
 class EngineError(Exception):
     """An engine could not do its work (e.g. the LLM failed after its retries)."""

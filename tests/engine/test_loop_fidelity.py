@@ -92,3 +92,36 @@ def test_min_fidelity_survives_a_stored_session_state():
     assert request.thresholds.min_fidelity == 0.6
     assert request.thresholds.overall_score == 6.0
     assert type(request).from_dict(request.to_dict()) == request
+
+
+def _prompts(script, outputs, **fields):
+    regenerator = ScriptedRegenerator(outputs)
+    request = parse_regenerate_request({"content": ORIGINAL, **fields})
+    run_loop(request, evaluator=ScriptedEvaluator(script), regenerator=regenerator)
+    return [r.prompt.user_prompt for r in regenerator.requests]
+
+
+def test_the_prompt_after_a_refusal_tells_the_regenerator_it_refused():
+    script = {ORIGINAL: uniform(5.0), REFUSAL: uniform(9.5), FAITHFUL: uniform(9.0)}
+    first, second = _prompts(script, [REFUSAL, FAITHFUL], max_regenerations=2)
+
+    assert "Meaning:" not in first
+    assert "- Meaning: the last rewrite refused instead of rewriting." in second
+    assert second.index("- Meaning:") < second.index("Safety")  # first of the lines
+
+
+def test_the_prompt_after_a_vague_rewrite_gives_its_fidelity_and_not_the_lost_facts():
+    script = {ORIGINAL: uniform(5.0), VAGUE: uniform(9.0), FAITHFUL: uniform(8.0)}
+    _, second = _prompts(script, [VAGUE, FAITHFUL], thresholds={"min_fidelity": 0.7})
+
+    line = next(x for x in second.splitlines() if x.startswith("- Meaning:"))
+    assert "kept too little of the original (fidelity 0." in line
+    assert ", needs 0.70); it dropped " in line
+    assert "Paracetamol" not in line  # the caller's words stay inside the quoted content
+
+
+def test_no_meaning_line_after_a_faithful_rewrite_or_without_a_minimum_for_vague():
+    script = {ORIGINAL: uniform(5.0), FAITHFUL: uniform(6.0), VAGUE: uniform(6.5)}
+    prompts = _prompts(script, [FAITHFUL, VAGUE, FAITHFUL], max_regenerations=3)
+
+    assert not any("Meaning:" in p for p in prompts[:3])

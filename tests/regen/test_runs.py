@@ -7,8 +7,9 @@ import pytest
 
 from billing import ledger
 from billing.errors import InsufficientCredits
-from billing.models import LedgerEntry
+from billing.models import Hold, LedgerEntry
 from regen import runs
+from regen.engine.evaluators.learned import LearnedEvaluator
 from regen.engine.regenerators.embedded import EmbeddedRegenerator
 from regen.engine.requests import parse_regenerate_request
 from regen.engine.types import EngineError
@@ -220,3 +221,57 @@ def test_a_run_whose_task_was_lost_is_failed_and_its_credits_released(caller):
     assert fresh.status == "queued"
     assert ledger.available_of(caller.account) == before - 10  # only the fresh run's hold
     assert _balance(caller) == before
+
+
+class _Watching(LearnedEvaluator):
+    """The embedded evaluator, noting what the database holds while it works."""
+
+    def __init__(self, offline: bool) -> None:
+        super().__init__()
+        self.offline = offline
+        self.seen: list[tuple[int, int]] = []
+
+    def evaluate(self, text, ctx):
+        self.seen.append((Run.objects.count(), Hold.objects.count()))
+        return super().evaluate(text, ctx)
+
+
+@pytest.mark.parametrize("offline", [True, False])
+def test_offline_engines_work_before_anything_is_held_and_others_after(
+    caller, monkeypatch, offline
+):
+    watching = _Watching(offline)
+    monkeypatch.setattr(runs, "get_evaluator", lambda **_: watching)
+    before = _balance(caller)
+    run = runs.run_safe_regenerate(caller=caller, request=_request(FACTUAL))
+    # offline: nothing stored or held during the work, one transaction after it;
+    # an engine that calls out works with its run stored and its worst case held
+    assert watching.seen == [(0, 0)] if offline else [(1, 1)]
+    hold = Hold.objects.get()
+    assert (run.hold_id, hold.state, hold.reference) == (hold.id, "settled", run.req_id)
+    assert run.credits_held == hold.amount > run.credits_consumed > 0
+    assert _balance(caller) == before - run.credits_consumed
+    assert ledger.available_of(caller.account) == _balance(caller)
+
+
+def test_an_offline_engine_failure_stores_the_failed_run_and_holds_nothing(caller, monkeypatch):
+    monkeypatch.setattr(runs, "get_regenerator", lambda model, **_: _Exploding())
+    before = _balance(caller)
+    with pytest.raises(RegenerationFailed) as info:
+        runs.run_safe_regenerate(caller=caller, request=_request(HEALTHCARE, domain="healthcare"))
+    run = Run.objects.get()
+    assert (run.status, run.credits_held) == ("failed", 0)
+    assert info.value.body()["req_id"] == run.req_id
+    assert not Hold.objects.exists()
+    assert _balance(caller) == before == ledger.available_of(caller.account)
+
+
+def test_an_offline_run_refused_for_credits_after_its_work_stores_nothing(make_caller):
+    caller = make_caller(balance="1")
+    with pytest.raises(InsufficientCredits):
+        runs.run_safe_regenerate(caller=caller, request=_request(FACTUAL))
+    assert not Run.objects.exists()
+    assert not Hold.objects.exists()
+    assert not Iteration.objects.exists()
+    assert not ReviewItem.objects.exists()
+    assert _balance(caller) == Decimal("1") == ledger.available_of(caller.account)

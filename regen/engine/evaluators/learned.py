@@ -341,6 +341,7 @@ class LearnedEvaluator:
     """Score text with learned heads composed with exact rules (offline, deterministic)."""
 
     name = "embedded"
+    offline = True  # calls nothing outside this process (engine.types.is_offline)
 
     def __init__(self, model: LearnedModel | None = None) -> None:
         self._model = model

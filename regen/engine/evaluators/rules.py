@@ -64,6 +64,7 @@ class RulesEvaluator:
     """Score text on the RAIL dimensions with pure-Python detectors (no model, no network)."""
 
     name = "rules"
+    offline = True  # calls nothing outside this process (engine.types.is_offline)
 
     def evaluate(self, text: str, ctx: EvalContext) -> RawEvaluation:
         """Score ``ctx.dimensions`` (all eight when empty) of ``text``."""

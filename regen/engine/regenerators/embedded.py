@@ -104,6 +104,7 @@ class EmbeddedRegenerator:
     """Repairs a text offline from the structured issues of its failing dimensions."""
 
     name = "embedded"
+    offline = True  # calls nothing outside this process (engine.types.is_offline)
     model = "railsite/embedded-rewriter"
 
     def regenerate(self, request: RegenerationRequest) -> Regeneration:
