@@ -67,11 +67,14 @@ def open_run(
     kind: str = Run.Kind.SAFE_REGENERATE,
     running: bool = False,
     session: tuple[str, datetime] | None = None,
+    prompt_version: int | None = None,
 ) -> Run:
     """Store a new run with ``hold`` credits held for it, in one transaction.
 
     ``session`` (its id and expiry) opens an external session: the caller regenerates,
     so the run names the ``external`` model and is running from the start.
+    ``prompt_version`` pins the prompt template version it regenerates with (an A/B
+    arm's; None: the project's current one when it runs).
     """
     running = running or session is not None
     run = Run(
@@ -86,6 +89,7 @@ def open_run(
         request=request.to_dict(),
         original_content=request.content,
         max_regenerations=request.max_regenerations,
+        prompt_version=prompt_version,
         status=Run.Status.RUNNING if running else Run.Status.QUEUED,
         attempts=1 if running and session is None else 0,
         started_at=timezone.now() if running else None,
@@ -119,13 +123,21 @@ def submit_run(
     kind: str = Run.Kind.SAFE_REGENERATE,
     running: bool = False,
     priced: Estimate | None = None,
+    prompt_version: int | None = None,
 ) -> Run:
     """Hold the worst case and store the run, queued (or already running, for this
     process to run at once); raise InsufficientCredits if the balance is short."""
     worst = (
         priced or price(request, account=caller.account, project=caller.project)
     ).credits  # an unknown model is a 400, before any hold
-    return open_run(caller=caller, request=request, hold=worst, kind=kind, running=running)
+    return open_run(
+        caller=caller,
+        request=request,
+        hold=worst,
+        kind=kind,
+        running=running,
+        prompt_version=prompt_version,
+    )
 
 
 class LeaseHeld(Exception):
@@ -229,7 +241,7 @@ def _execute(
             priced=priced or price(request, account=run.account, project=run.project),
             original=original,
             deadline=request_deadline.current(),  # None on a worker
-            template=lambda: prompt_templates.current_template(run.project),
+            template=lambda: prompt_templates.template_for(run),
         )
     except LeaseLost:
         raise  # another executor owns the run now: it stores and settles it
@@ -383,8 +395,8 @@ def finish_run(
         critical = loop.status == "critical"
         run.response = (render if render and not critical else run_answer)(run, loop)
         run.save()
-        if run.lease_token is not None:  # an async job, run by a worker: tell its project
-            webhooks.announce_job(run)
+        if run.lease_token is not None and run.kind != Run.Kind.COMPARISON:
+            webhooks.announce_job(run)  # an async job, run by a worker: tell its project
         # last, just before the commit: the account's row lock is held as briefly as it can
         if run.hold is not None:
             ledger.settle(hold=run.hold, used=loop.credits_breakdown["total"])
@@ -424,8 +436,8 @@ def _fail(run_id: Any, error: str, *, memo: str, only_queued: bool) -> Run:
             timezone.now(),
         )
         locked.save(update_fields=["status", "error", "finished_at"])
-        if locked.lease_token is not None:  # a job a worker had taken: it ended too
-            webhooks.announce_job(locked)
+        if locked.lease_token is not None and locked.kind != Run.Kind.COMPARISON:
+            webhooks.announce_job(locked)  # a job a worker had taken: it ended too
     return locked
 
 
