@@ -182,3 +182,14 @@ def test_fewer_failing_runs_than_asked_replays_those_there_are(api_a):
 
     assert body["inputs"] == 2
     assert body["inputs_asked"] == 50
+
+
+def test_the_what_if_does_not_count_an_ab_s_replays(
+    api_a, key_a, django_capture_on_commit_callbacks
+):
+    _failing_runs(api_a)
+    before = api_a.post("/railscore/v1/what-if", {}, format="json").json()["runs"]
+
+    _start(api_a, CHALLENGER, django_capture_on_commit_callbacks)
+
+    assert api_a.post("/railscore/v1/what-if", {}, format="json").json()["runs"] == before
