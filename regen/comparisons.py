@@ -37,6 +37,7 @@ from django.utils import timezone
 from billing import ledger
 from billing.errors import InsufficientCredits
 from billing.models import Project
+from billing.plans import check_max_regenerations, check_mode_allowed
 from railsite.errors import NotFound, RequestValidationError, ServiceError
 from regen import prompt_templates, runs
 from regen.engine.requests import RegenerateRequest
@@ -187,6 +188,9 @@ def check_comparison(caller: Caller, data: Any) -> Checked:
     if not sources:
         message = "This project has no failing runs to replay yet."
         raise RequestValidationError(message, details={"inputs": [message]})
+    for source in sources:  # the plan may have changed since the run: replays obey today's
+        check_mode_allowed(caller.account.plan, source.request.get("mode", "basic"))
+        check_max_regenerations(caller.account.plan, source.request.get("max_regenerations", 3))
     credits, usd = price_replays(caller, sources, (champion, challenger))
     return Checked(project, champion, challenger, asked, sources, credits, usd, bool(dry_run))
 

@@ -300,7 +300,7 @@ class WhatIfView(APIKeyMixin, APIView):
 class ComparisonView(APIKeyMixin, APIView):
     @extend_schema(
         request=s.ComparisonRequestSerializer,
-        responses=s.responses(200, 202, 400, 402, 503),
+        responses=s.responses(200, 202, 400, 402, 403, 503),
         tags=["comparisons"],
         operation_id="comparison_start",
         description="Replay the key's project's last N failing inputs through a champion "

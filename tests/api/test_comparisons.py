@@ -193,3 +193,18 @@ def test_the_what_if_does_not_count_an_ab_s_replays(
     _start(api_a, CHALLENGER, django_capture_on_commit_callbacks)
 
     assert api_a.post("/railscore/v1/what-if", {}, format="json").json()["runs"] == before
+
+
+def test_replays_obey_the_plan_of_today_a_mode_it_no_longer_has_is_a_403(api_a, key_a):
+    response = api_a.post(
+        "/railscore/v1/safe-regenerate", {"content": HIRING, "mode": "deep"}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    plan = key_a.project.account.plan
+    plan.allowed_modes = ["basic"]
+    plan.save(update_fields=["allowed_modes"])
+
+    response = api_a.post(URL, {**CHALLENGER, "dry_run": True}, format="json")
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "INSUFFICIENT_TIER"
