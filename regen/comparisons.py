@@ -14,7 +14,8 @@ opens the two replays as ordinary runs (``runs.submit_run``: each holds its wors
 and settles or releases it as any run does) in one transaction that also records them on
 the pair, then executes them (``runs.execute_run``, leased). A redelivered job finds a
 pair's runs already opened and a finished run is never run again, so nothing is held or
-charged twice. When every replay has ended the report is stored, once.
+charged twice. When every replay has ended the report is stored, once, and the project's
+webhook (if any) is told so once (``comparison.finished``).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from billing.errors import InsufficientCredits
 from billing.models import Project
 from billing.plans import check_max_regenerations, check_mode_allowed
 from railsite.errors import NotFound, RequestValidationError, ServiceError
-from regen import prompt_templates, runs
+from regen import prompt_templates, runs, webhooks
 from regen.engine.requests import RegenerateRequest
 from regen.engines import SERVER_REGENERATOR, check_model, price
 from regen.errors import CriticalContent, QueueUnavailable, RegenerationFailed
@@ -330,14 +331,18 @@ def _end(comparison_id: Any, *, error: str = "", force: bool = False) -> Compari
         raise runs.LeaseHeld(settings.RUN_LEASE_SECONDS)
     now = timezone.now()
     status = Comparison.Status.FAILED if error else Comparison.Status.FINISHED
-    Comparison.objects.filter(id=comparison_id, finished_at__isnull=True).update(
-        status=status,
-        error=error[:2000],
-        report=summarize(Comparison(id=comparison_id)),
-        finished_at=now,
-        touched_at=now,
-    )
-    return Comparison.objects.get(id=comparison_id)
+    with transaction.atomic():
+        ended = Comparison.objects.filter(id=comparison_id, finished_at__isnull=True).update(
+            status=status,
+            error=error[:2000],
+            report=summarize(Comparison(id=comparison_id)),
+            finished_at=now,
+            touched_at=now,
+        )
+        comparison = Comparison.objects.select_related("project").get(id=comparison_id)
+        if ended:  # this call ended it: the project hears of it once
+            webhooks.announce_comparison(comparison)
+    return comparison
 
 
 def _lost_after() -> timedelta:

@@ -151,3 +151,24 @@ def test_the_report_lists_each_pair_with_both_outputs(caller, django_capture_on_
         run = Run.objects.get(id=pair[arm]["run_id"])
         assert pair[arm]["content"] == run.best_content
         assert pair[arm]["passed"] == (run.status == "passed")
+
+
+def test_an_ab_that_ends_is_announced_to_the_projects_webhook_once(caller):
+    from billing.models import Project
+    from regen.models import WebhookDelivery
+
+    Project.objects.filter(pk=caller.project.pk).update(
+        webhook_url="https://hooks.example.com/railsite"
+    )
+    store(caller, HIRING)
+    comparison = comparisons.do_comparison(caller, comparisons.check_comparison(caller, CHALLENGER))
+
+    comparisons.execute_comparison(comparison.id)
+    comparisons.execute_comparison(comparison.id)  # a duplicate delivery
+    comparisons._end(comparison.id, force=True)  # or the sweep, late
+
+    [delivery] = WebhookDelivery.objects.filter(event="comparison.finished")
+    assert delivery.payload["comparison_id"] == str(comparison.id)
+    assert delivery.payload["status"] == "finished"
+    assert delivery.payload["report"]["champion"]["replays"] == 1
+    assert not WebhookDelivery.objects.filter(event="job.finished").exists()  # not per replay
