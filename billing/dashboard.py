@@ -59,6 +59,7 @@ NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Runs", "runs", ANY_ROLE),
     ("Review queue", "review-queue", ANY_ROLE),
     ("What-if", "what-if", (ADMIN, REVIEWER)),
+    ("A/B", "comparisons", (ADMIN, REVIEWER)),
     ("API keys", "keys", (ADMIN,)),
     ("Credits", "credits", (ADMIN,)),
     ("Projects", "projects", (ADMIN,)),

@@ -6,6 +6,7 @@ the README's production commands do). Each step is idempotent and safe to run fr
 several processes at once.
 
 - runs whose task was lost are failed and their holds released (``runs.fail_stale_runs``);
+- A/B comparisons whose job was lost are ended (``comparisons.fail_stale_comparisons``);
 - holds nobody will close are released: a killed request's after the idempotency lease,
   a lost worker's after an hour (``ledger.release_orphaned_holds``);
 - external sessions past their lifetime are marked expired;
@@ -20,7 +21,7 @@ import logging
 from django.utils import timezone
 
 from billing import ledger
-from regen import idempotency, runs, webhooks
+from regen import comparisons, idempotency, runs, webhooks
 from regen.models import IdempotencyRecord, Run
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ def sweep() -> dict[str, int]:
     """Run every clean-up once; return what each did."""
     done = {
         "stale_runs_failed": runs.fail_stale_runs(),
+        "stale_comparisons_ended": comparisons.fail_stale_comparisons(),
         "orphaned_holds_released": ledger.release_orphaned_holds(),
         "sessions_expired": expire_sessions(),
         "idempotency_keys_forgotten": forget_idempotency_keys(),

@@ -1,6 +1,7 @@
 """Runs of the loop, their iterations, and the human-review queue (SPEC 3, 6).
 
-Only ``regen/runs.py`` and ``regen/reviews.py`` change these rows.
+Only ``regen/runs.py`` and ``regen/reviews.py`` change these rows (``regen/comparisons.py``
+the A/B comparisons that replay runs).
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ class Run(models.Model):
         SAFE_REGENERATE = "safe_regenerate", "Safe regenerate"
         EVAL = "eval", "Evaluation"
         EVALGUARD = "evalguard", "EvalGuard safe regenerate"
+        COMPARISON = "comparison", "A/B comparison replay"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -101,6 +103,12 @@ class Run(models.Model):
     mode = models.CharField(max_length=8, default="basic")
     domain = models.CharField(max_length=20, default="general")
     regeneration_model = models.CharField(max_length=200, blank=True)
+    prompt_version = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="The prompt template version this run must use (an A/B arm's); "
+        "null: the project's current one.",
+    )
     external = models.BooleanField(default=False)
     session_id = models.CharField(max_length=40, unique=True, null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
@@ -495,3 +503,96 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} -> {self.url} ({self.state})"
+
+
+class Comparison(models.Model):
+    """A regenerator A/B: a project's last failing inputs replayed through two arms (a
+    champion and a challenger, each a regenerator model and a prompt template version).
+
+    Each replay is an ordinary run (``Run.Kind.COMPARISON``) with its own hold, opened
+    when the job reaches its pair; only ``regen/comparisons.py`` writes these rows.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        FINISHED = "finished", "Finished"
+        FAILED = "failed", "Failed"
+
+    FINAL_STATUSES = ("finished", "failed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey(
+        "billing.Account", on_delete=models.CASCADE, related_name="comparisons"
+    )
+    project = models.ForeignKey(
+        "billing.Project", on_delete=models.CASCADE, related_name="comparisons"
+    )
+    api_key = models.ForeignKey(
+        "billing.APIKey", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    champion = models.JSONField(help_text="The arm: regeneration_model and prompt_version.")
+    challenger = models.JSONField(help_text="The arm: regeneration_model and prompt_version.")
+    inputs_asked = models.PositiveIntegerField(help_text="N: the last N failing inputs.")
+    pairs_total = models.PositiveIntegerField(default=0)
+    pairs_done = models.PositiveIntegerField(default=0)
+    credits_worst_case = models.DecimalField(
+        max_digits=14, decimal_places=2, default=Decimal("0"), help_text="Priced at the start."
+    )
+    usd_worst_case = models.DecimalField(max_digits=14, decimal_places=6, default=Decimal("0"))
+    report = models.JSONField(null=True, blank=True, help_text="Stored once, when it ends.")
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    touched_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last progress of its job (stale after a long silence)."
+    )
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["account", "-created_at"], name="comparison_account_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"comparison {self.id} ({self.status})"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in self.FINAL_STATUSES
+
+    @property
+    def percent_done(self) -> int:
+        return round(100 * self.pairs_done / self.pairs_total) if self.pairs_total else 100
+
+
+class ComparisonPair(models.Model):
+    """One failing input of a comparison and its replay through each arm."""
+
+    comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, related_name="pairs")
+    index = models.PositiveIntegerField()
+    source_run = models.ForeignKey(
+        Run, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    request = models.JSONField(help_text="The failing run's request, as it was replayed.")
+    champion_run = models.ForeignKey(
+        Run, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    challenger_run = models.ForeignKey(
+        Run, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    """Both opened together (each with its hold) when the job reaches the pair."""
+
+    class Meta:
+        ordering = ["comparison", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["comparison", "index"], name="comparison_pair_index"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.comparison_id} #{self.index}"

@@ -30,6 +30,14 @@ def current_template(project: Project | None) -> PromptTemplate:
     return _engine(stored) if stored else BUILTIN_TEMPLATE
 
 
+def template_for(run: Run) -> PromptTemplate:
+    """The template a run regenerates with: the version it pins (an A/B arm's), else the
+    project's current one."""
+    if run.prompt_version is None or run.project is None:
+        return current_template(run.project)
+    return get_version(run.project, run.prompt_version)
+
+
 def _engine(stored: StoredTemplate) -> PromptTemplate:
     return PromptTemplate(stored.system_template, stored.user_template, stored.version)
 

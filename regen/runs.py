@@ -68,8 +68,11 @@ def _new_run(
     kind: str,
     running: bool,
     session: tuple[str, datetime] | None = None,
+    prompt_version: int | None = None,
 ) -> Run:
-    """A run of ``request`` for ``caller``, not stored yet."""
+    """A run of ``request`` for ``caller``, not stored yet. ``prompt_version`` pins the
+    prompt template version it regenerates with (an A/B arm's; None: the project's
+    current one when it runs)."""
     running = running or session is not None
     run = Run(
         account=caller.account,
@@ -83,6 +86,7 @@ def _new_run(
         request=request.to_dict(),
         original_content=request.content,
         max_regenerations=request.max_regenerations,
+        prompt_version=prompt_version,
         status=Run.Status.RUNNING if running else Run.Status.QUEUED,
         attempts=1 if running and session is None else 0,
         started_at=timezone.now() if running else None,
@@ -113,13 +117,23 @@ def open_run(
     kind: str = Run.Kind.SAFE_REGENERATE,
     running: bool = False,
     session: tuple[str, datetime] | None = None,
+    prompt_version: int | None = None,
 ) -> Run:
     """Store a new run with ``hold`` credits held for it, in one transaction.
 
     ``session`` (its id and expiry) opens an external session: the caller regenerates,
     so the run names the ``external`` model and is running from the start.
+    ``prompt_version`` pins the prompt template version it regenerates with (an A/B
+    arm's; None: the project's current one when it runs).
     """
-    run = _new_run(caller=caller, request=request, kind=kind, running=running, session=session)
+    run = _new_run(
+        caller=caller,
+        request=request,
+        kind=kind,
+        running=running,
+        session=session,
+        prompt_version=prompt_version,
+    )
     if session is None:
         run.credits_held = hold
     memo = "external session evaluation" if session else f"{kind} worst case"
@@ -140,13 +154,21 @@ def submit_run(
     kind: str = Run.Kind.SAFE_REGENERATE,
     running: bool = False,
     priced: Estimate | None = None,
+    prompt_version: int | None = None,
 ) -> Run:
     """Hold the worst case and store the run, queued (or already running, for this
     process to run at once); raise InsufficientCredits if the balance is short."""
     worst = (
         priced or price(request, account=caller.account, project=caller.project)
     ).credits  # an unknown model is a 400, before any hold
-    return open_run(caller=caller, request=request, hold=worst, kind=kind, running=running)
+    return open_run(
+        caller=caller,
+        request=request,
+        hold=worst,
+        kind=kind,
+        running=running,
+        prompt_version=prompt_version,
+    )
 
 
 class LeaseHeld(Exception):
@@ -250,7 +272,7 @@ def _execute(
             priced=priced or price(request, account=run.account, project=run.project),
             original=original,
             deadline=request_deadline.current(),  # None on a worker
-            template=lambda: prompt_templates.current_template(run.project),
+            template=lambda: prompt_templates.template_for(run),
         )
     except LeaseLost:
         raise  # another executor owns the run now: it stores and settles it
@@ -338,7 +360,7 @@ def _run_offline(
             priced=priced,
             original=original,
             deadline=request_deadline.current(),
-            template=lambda: prompt_templates.current_template(run.project),
+            template=lambda: prompt_templates.template_for(run),
         )
     except Exception as error:
         logger.exception("run %s failed", run.id)
@@ -483,8 +505,8 @@ def finish_run(
                 run.save()
             else:
                 run.save(update_fields=["response"])
-        if run.lease_token is not None:  # an async job, run by a worker: tell its project
-            webhooks.announce_job(run)
+        if run.lease_token is not None and run.kind != Run.Kind.COMPARISON:
+            webhooks.announce_job(run)  # an async job, run by a worker: tell its project
         # last, just before the commit: the account's row lock is held as briefly as it can
         if run.hold is not None:
             ledger.settle(hold=run.hold, used=loop.credits_breakdown["total"])
@@ -524,8 +546,8 @@ def _fail(run_id: Any, error: str, *, memo: str, only_queued: bool) -> Run:
             timezone.now(),
         )
         locked.save(update_fields=["status", "error", "finished_at"])
-        if locked.lease_token is not None:  # a job a worker had taken: it ended too
-            webhooks.announce_job(locked)
+        if locked.lease_token is not None and locked.kind != Run.Kind.COMPARISON:
+            webhooks.announce_job(locked)  # a job a worker had taken: it ended too
     return locked
 
 

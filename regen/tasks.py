@@ -13,7 +13,7 @@ from celery import shared_task
 from django.db import transaction
 from django.db.models.signals import post_save
 
-from regen import runs
+from regen import comparisons, runs
 from regen.errors import CriticalContent, RegenerationFailed
 from regen.models import Iteration
 
@@ -29,6 +29,19 @@ def execute_run_task(self: Any, run_id: str) -> None:
     try:
         with contextlib.suppress(CriticalContent, RegenerationFailed, runs.LeaseLost):
             runs.execute_run(run_id, progress=True)
+    except runs.LeaseHeld as held:
+        raise self.retry(countdown=held.retry_in, max_retries=None) from held
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def run_comparison_task(self: Any, comparison_id: str) -> None:
+    """Replay a comparison's pairs through both arms and store its report (once).
+
+    Safe to deliver again: each pair's runs are opened once and a finished run is not run
+    again; while another live executor holds one of its runs, it comes back later.
+    """
+    try:
+        comparisons.execute_comparison(comparison_id)
     except runs.LeaseHeld as held:
         raise self.retry(countdown=held.retry_in, max_retries=None) from held
 

@@ -1,7 +1,8 @@
-"""Webhooks: every review decision and every finished async job is POSTed, signed, to the
-project's URL, with retries.
+"""Webhooks: every review decision, every finished async job and every ended A/B is
+POSTed, signed, to the project's URL, with retries.
 
-A decision (``review.decided``) or a job's end (``job.finished``, with the job's result)
+A decision (``review.decided``), a job's end (``job.finished``, with the job's result) or
+an A/B's (``comparison.finished``, with its report)
 records a ``WebhookDelivery`` in the transaction that makes it, so an event is never lost
 and never announced twice; the first attempt is made once the decision commits, and
 the clean-up sweep (``regen.cleanups``) retries those that failed, with back-off, up to
@@ -28,7 +29,7 @@ from django.utils import timezone
 
 from billing.models import Project
 from regen.engine.llm.ssrf import UnsafeBaseURL, validate_base_url
-from regen.models import ReviewItem, Run, WebhookDelivery
+from regen.models import Comparison, ReviewItem, Run, WebhookDelivery
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ BACKOFF: Final = (30, 120, 600, 1800, 3600)
 TIMEOUT: Final = 5.0
 EVENT: Final = "review.decided"
 JOB_EVENT: Final = "job.finished"
+COMPARISON_EVENT: Final = "comparison.finished"
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -73,6 +75,28 @@ def job_payload(run: Run) -> dict[str, Any]:
         "error": run.error or None,
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
     }
+
+
+def comparison_payload(comparison: Comparison) -> dict[str, Any]:
+    """What ``comparison.finished`` carries: the A/B's id, status and per-arm report."""
+    return {
+        "event": COMPARISON_EVENT,
+        "comparison_id": str(comparison.id),
+        "status": comparison.status,
+        "status_url": f"/railscore/v1/comparisons/{comparison.id}",
+        "project": comparison.project.slug,
+        "champion": comparison.champion,
+        "challenger": comparison.challenger,
+        "report": comparison.report,
+        "error": comparison.error or None,
+        "finished_at": comparison.finished_at.isoformat() if comparison.finished_at else None,
+    }
+
+
+def announce_comparison(comparison: Comparison) -> WebhookDelivery | None:
+    """Record an ended A/B's delivery (inside the transaction that ends it) and attempt it
+    once that commits. None when the project has no webhook."""
+    return _record(comparison.project, COMPARISON_EVENT, lambda: comparison_payload(comparison))
 
 
 def announce_decision(item: ReviewItem) -> WebhookDelivery | None:

@@ -333,7 +333,10 @@ def what_if(
 ) -> dict[str, Any]:
     """Replay the project's runs of the last ``days`` days under another policy."""
     since = (now or timezone.now()) - dt.timedelta(days=days)
-    runs = Run.objects.filter(project=project, created_at__gte=since)
+    # an A/B's replays are the same inputs again: counting them would count those twice
+    runs = Run.objects.filter(project=project, created_at__gte=since).exclude(
+        kind=Run.Kind.COMPARISON
+    )
     rows = runs.replayed(thresholds=thresholds, weights=weights)
     return {
         "project": {"id": project.pk, "name": project.name},

@@ -30,6 +30,8 @@ from regen.engine.scoring import Evaluation
 from regen.models import ReviewItem, Run
 
 if TYPE_CHECKING:
+    from regen.comparisons import Checked as CheckedComparison
+    from regen.models import Comparison
     from regen.service import Outcome
 
 
@@ -199,3 +201,53 @@ def evalguard_answer(run: Run, loop: Loop, *, estimate: float) -> dict[str, Any]
         "runId": str(run.id),
         "credits": {"consumed": breakdown["total"], "breakdown": breakdown},
     }
+
+
+def comparison_price(checked: CheckedComparison, account: Account) -> dict[str, Any]:
+    """Render a comparison's dry run: its inputs, its arms and its worst case."""
+    return {
+        "dry_run": True,
+        "project": {"id": checked.project.pk, "name": checked.project.name},
+        "inputs": len(checked.sources),
+        "inputs_asked": checked.inputs_asked,
+        "champion": checked.champion.to_dict(),
+        "challenger": checked.challenger.to_dict(),
+        "credits_worst_case": float(checked.credits),
+        "usd_worst_case": float(checked.usd),
+        "credits_available": float(ledger.available_of(account)),
+    }
+
+
+def comparison_status(
+    comparison: Comparison, report: dict[str, Any], pairs: list[dict[str, Any]] | None
+) -> dict[str, Any]:
+    """Render a comparison: its progress, each arm's figures, and (asked for) its pairs."""
+    body: dict[str, Any] = {
+        "comparison_id": str(comparison.id),
+        "status": comparison.status,
+        "status_url": reverse("api-comparison", args=[comparison.id]),
+        "project": {"id": comparison.project_id, "name": comparison.project.name},
+        "inputs": comparison.pairs_total,
+        "inputs_asked": comparison.inputs_asked,
+        "progress": {"done": comparison.pairs_done, "total": comparison.pairs_total},
+        "champion": comparison.champion,
+        "challenger": comparison.challenger,
+        "credits_worst_case": float(comparison.credits_worst_case),
+        "usd_worst_case": float(comparison.usd_worst_case),
+        "report": report,
+        "error": comparison.error or None,
+        "created_at": comparison.created_at.isoformat(),
+        "finished_at": comparison.finished_at.isoformat() if comparison.finished_at else None,
+    }
+    if pairs is not None:
+        body["pairs"] = [_pair(pair) for pair in pairs]
+    return body
+
+
+def _pair(pair: dict[str, Any]) -> dict[str, Any]:
+    def replay(row: dict[str, Any] | None) -> dict[str, Any] | None:
+        if row is None:
+            return None
+        return {**row, "credits": float(row["credits"]), "cost_usd": float(row["cost_usd"])}
+
+    return {**pair, "champion": replay(pair["champion"]), "challenger": replay(pair["challenger"])}

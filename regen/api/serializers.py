@@ -348,6 +348,36 @@ class WhatIfRequestSerializer(serializers.Serializer):
     )  # fmt: skip
 
 
+class ArmSerializer(serializers.Serializer):
+    """One side of an A/B: a regenerator and a prompt template version."""
+
+    regeneration_model = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True, max_length=200,
+        help_text="RAIL_Safe_LLM (the default: the project's or the server's regenerator), "
+        "embedded, or a configured provider/model.",
+    )  # fmt: skip
+    prompt_version = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0,
+        help_text="A version of the project's prompt templates (0: the built-in; null or "
+        "absent: the one the project uses now).",
+    )  # fmt: skip
+
+
+class ComparisonRequestSerializer(serializers.Serializer):
+    """The shape of a regenerator A/B (the rules are ``regen.comparisons``'s)."""
+
+    champion = ArmSerializer(required=False, allow_null=True)
+    challenger = ArmSerializer(help_text="Must differ from the champion.")
+    inputs = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=200, default=20,
+        help_text="Replay the project's last this many failing inputs (fewer if it has fewer).",
+    )  # fmt: skip
+    dry_run = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Answer the worst-case price without holding or running anything.",
+    )  # fmt: skip
+
+
 class DecisionSerializer(StrictSerializer):
     decision = serializers.ChoiceField(["approve", "reject", "rewrite"])
     reason = StrictCharField(max_length=5_000)

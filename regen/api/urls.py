@@ -24,6 +24,12 @@ urlpatterns = [
     path("railscore/v1/runs/<str:run_id>", views.RunDetailView.as_view(), name="api-run-detail"),
     path("railscore/v1/what-if", views.WhatIfView.as_view(), name="api-what-if"),
     path("railscore/v1/jobs/<str:run_id>", views.JobView.as_view(), name="api-job"),
+    path("railscore/v1/comparisons", views.ComparisonView.as_view(), name="api-comparisons"),
+    path(
+        "railscore/v1/comparisons/<str:comparison_id>",
+        views.ComparisonDetailView.as_view(),
+        name="api-comparison",
+    ),
     path("railscore/v1/review-items", views.ReviewListView.as_view(), name="api-review-items"),
     path(
         "railscore/v1/review-items/<str:item_id>",

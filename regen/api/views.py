@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from billing.authentication import APIKeyMixin, api_key_of
 from railsite.errors import RequestValidationError, ServiceUnavailable
 from railsite.params import read_filters
-from regen import agent, evals, introspection, reviews, service, sessions, whatif
+from regen import agent, comparisons, evals, introspection, reviews, service, sessions, whatif
 from regen.api import bodies
 from regen.api import serializers as s
 from regen.api.shapes import shaped
@@ -295,3 +295,39 @@ class WhatIfView(APIKeyMixin, APIView):
     def post(self, request: Request) -> Response:
         policy = whatif.parse_policy(_body(request))
         return Response(whatif.replay_policy(project=api_key_of(request).project, policy=policy))
+
+
+class ComparisonView(APIKeyMixin, APIView):
+    @extend_schema(
+        request=s.ComparisonRequestSerializer,
+        responses=s.responses(200, 202, 400, 402, 403, 503),
+        tags=["comparisons"],
+        operation_id="comparison_start",
+        description="Replay the key's project's last N failing inputs through a champion "
+        "and a challenger (regenerator model or prompt template version) as an async job; "
+        "`dry_run` answers the worst-case price without holding or running.",
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        caller = caller_of(request)
+        checked = comparisons.check_comparison(caller, _body(request))
+        comparison = comparisons.do_comparison(caller, checked)
+        if comparison is None:
+            return Response(bodies.comparison_price(checked, caller.account))
+        report = comparisons.report_of(comparison)
+        return Response(bodies.comparison_status(comparison, report, None), status=202)
+
+
+class ComparisonDetailView(APIKeyMixin, APIView):
+    @extend_schema(
+        responses=s.responses(200, 404),
+        tags=["comparisons"],
+        operation_id="comparison_status",
+        description="A comparison's progress, each arm's pass rate, mean iterations, "
+        "credits, USD and mean fidelity, and every pair of outputs.",
+    )
+    def get(self, request: Request, comparison_id: str) -> Response:
+        account = api_key_of(request).project.account
+        found = comparisons.get_comparison_for(account=account, comparison_id=comparison_id)
+        report, pairs = comparisons.report_of(found), comparisons.pairs_of(found)
+        return Response(bodies.comparison_status(found, report, pairs))

@@ -404,3 +404,56 @@ class PromptTemplateForm(ServiceErrorsMixin, forms.Form):
             (str(run.id), f"{run.created_at:%Y-%m-%d %H:%M} · {run.original_content[:60]}")
             for run in recent.only("id", "created_at", "original_content")
         ]
+
+
+SERVER_REGENERATOR_CHOICE = ("RAIL_Safe_LLM", "The project's regenerator (RAIL_Safe_LLM)")
+
+
+class ComparisonForm(ServiceErrorsMixin, forms.Form):
+    """A regenerator A/B's arms and its number of inputs; ``regen.comparisons`` checks it."""
+
+    champion_model = forms.ChoiceField(label="Regenerator")
+    champion_version = forms.TypedChoiceField(label="Prompt template", coerce=int)
+    challenger_model = forms.ChoiceField(label="Regenerator")
+    challenger_version = forms.TypedChoiceField(label="Prompt template", coerce=int)
+    inputs = forms.IntegerField(label="Failing inputs (N)", min_value=1, max_value=200, initial=20)
+    field_aliases = {
+        "champion.regeneration_model": "champion_model",
+        "champion.prompt_version": "champion_version",
+        "challenger.regeneration_model": "challenger_model",
+        "challenger.prompt_version": "challenger_version",
+        "challenger": "challenger_model",
+    }
+
+    def __init__(self, *args: Any, versions: list[dict[str, Any]], **kwargs: Any) -> None:
+        models = [SERVER_REGENERATOR_CHOICE, *regenerator_choices()]
+        current = next(v["version"] for v in versions if v["current"])
+        other = next((v["version"] for v in versions if not v["current"]), None)
+        initial = {
+            "champion_model": models[0][0],
+            "champion_version": current,
+            "challenger_model": models[0][0] if other is not None else EMBEDDED_REGENERATOR,
+            "challenger_version": current if other is None else other,
+            "inputs": 20,
+        }
+        kwargs["initial"] = {**initial, **kwargs.get("initial", {})}
+        super().__init__(*args, **kwargs)
+        labels = [
+            (v["version"], f"v{v['version']}" + (" (built-in)" if v["version"] == 0 else "")
+             + (" · current" if v["current"] else ""))
+            for v in versions
+        ]  # fmt: skip
+        for arm in ("champion", "challenger"):
+            cast(forms.ChoiceField, self.fields[f"{arm}_model"]).choices = models
+            cast(forms.ChoiceField, self.fields[f"{arm}_version"]).choices = labels
+
+    def request_body(self, *, dry_run: bool) -> dict[str, Any]:
+        """The API's JSON body for this form (cleaned)."""
+        data = self.cleaned_data
+        return {
+            arm: {
+                "regeneration_model": data[f"{arm}_model"],
+                "prompt_version": data[f"{arm}_version"],
+            }
+            for arm in ("champion", "challenger")
+        } | {"inputs": data["inputs"], "dry_run": dry_run}

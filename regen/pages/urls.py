@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from regen.pages import playground, prompts, reviews, runs, whatif
+from regen.pages import comparisons, playground, prompts, reviews, runs, whatif
 
 urlpatterns = [
     path("playground/", playground.playground, name="playground"),
@@ -18,6 +18,8 @@ urlpatterns = [
     ),
     path("what-if/", whatif.what_if_page, name="what-if"),
     path("what-if/apply/", whatif.what_if_apply, name="what-if-apply"),
+    path("ab/", comparisons.comparisons_page, name="comparisons"),
+    path("ab/<uuid:comparison_id>/", comparisons.comparison_page, name="comparison"),
     path("review/", reviews.review_queue, name="review-queue"),
     path("review/start/", reviews.review_start, name="review-start"),
     path("review/<uuid:item_id>/", reviews.review_detail, name="review-detail"),

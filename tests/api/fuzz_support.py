@@ -248,7 +248,19 @@ def _agent_tool_result(body: dict[str, Any], turn: int) -> dict[str, Any]:
     return body
 
 
+def _comparison(body: dict[str, Any], turn: int) -> dict[str, Any]:
+    """An A/B the seeded world can run: its failing inputs, two different arms, a few inputs
+    (half of them only priced, so the fuzz stays fast)."""
+    body = {k: v for k, v in body.items() if k in {"inputs", "dry_run"}}
+    body["challenger"] = {"regeneration_model": "embedded", "prompt_version": 0}
+    body["inputs"] = min(body["inputs"], 3) if isinstance(body.get("inputs"), int) else 2
+    if turn % 2 == 0:
+        body["dry_run"] = True
+    return body
+
+
 REPAIRS = {
+    "/railscore/v1/comparisons": _comparison,
     "/railscore/v1/agent/prompt-injection": _agent_injection,
     "/railscore/v1/agent/tool-result": _agent_tool_result,
     EVAL: _eval,

@@ -146,6 +146,7 @@ def test_one_sweep_runs_every_clean_up(key_a, account_a):
 
     assert done == {
         "stale_runs_failed": 1,
+        "stale_comparisons_ended": 0,
         "orphaned_holds_released": 1,
         "sessions_expired": 1,
         "idempotency_keys_forgotten": 1,
