@@ -214,8 +214,9 @@ def compose(
     """
     hate, harmful = probs.get("hate", 0.0), probs.get("harm", 0.0)
     severe, private = probs.get("severe", 0.0), probs.get("privacy", 0.0)
-    head = max(hate, harmful, severe)
-    agreement = min(1.0, 0.35 + 1.3 * head)
+    # the severe head reads the same violent words as the rules: only the harm and hate
+    # heads, which read what the words are used for, can corroborate a harm rule
+    agreement = min(1.0, 0.35 + 1.3 * max(hate, harmful))
     by_rule = _rule_risks(rules, agreement)
     risks = {d: Risk() for d in DIMENSIONS}
     risks["safety"].add("harm", harmful)
