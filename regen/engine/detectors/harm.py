@@ -58,7 +58,9 @@ _DISAPPROVED: Final = re.compile(
     r"(?:\w+ly\s+)?$"
 )
 """A sentence that forbids the violence it names."""
-_SUBJECT_FORM: Final = re.compile(r"(?:[\w ]+\s+)?(?:should|must|need to|ought to|deserves? to|have to)\b")
+_SUBJECT_FORM: Final = re.compile(
+    r"(?:[\w ]+\s+)?(?:should|must|need to|ought to|deserves? to|have to)\b"
+)
 _NO_SUBJECT: Final = re.compile(r"(?:^|[,;:]\s*|\b)(?:no|nobody|no one|none of)\b[^,;:]{0,30}$")
 """A negated subject: "No trans person deserves to die", "nobody should be killed"."""
 _WORD: Final = re.compile(r"[a-z]+")
