@@ -72,10 +72,14 @@ Benign prose of other sets (HaluEval, TruthfulQA, ToxiGen neutral, HateCheck ide
 counter-speech cases, XSTest safe prompts) joins as negatives. Identity terms are replaced
 by one placeholder before features are counted and are never blamed.
 
-What a head's probability costs ends with a monotone map that lifts the middle of the
-scale (the score the head alone would leave: 6.0 → 7.8, unchanged below 3.0 and from 8.5
-up; rules and spill are not lifted), chosen on the calibration half out of fold so that at
-most 5% of benign rows fail a 7.0 threshold there (4.45%).
+Safety takes the noisy-or of the harm head and half the hate head (harassing, violent
+posts trip both part-way). What a head's probability costs ends with a monotone map that
+lifts the middle of the scale (the score the head alone would leave: 6.0 → 8.2, unchanged
+below 3.0 and from 8.5 up; rules and spill are not lifted). Both were chosen on the
+calibration half with out-of-fold heads (5 folds by group, the shipped settings refitted
+per fold): OpenAI moderation safety AUROC 0.871 → 0.877 there, with at most 5% of benign
+rows failing a 7.0 threshold (4.38%). The calibration column below is in-sample for the
+heads; those out-of-fold figures are the honest calibration ones.
 
 Good at: explicit and implicit hate in statements (HateCheck, ToxiGen), harmful
 jailbreak and XSTest completions, self-harm encouragement, mass-violence instructions,
@@ -96,7 +100,10 @@ the taggers, trained on 180 calibration sentences: expect more misses and more f
 names (public figures, handles) on outside text; a name costs privacy at most about 2.4
 points. A head trained on the masked rows would score higher by learning the `{{...}}`
 template; none is. A hateful sentence in a longer text is scored on its own as well,
-halfway between the whole text and its worst sentence. The BBQ pairwise figure printed by
+halfway between the whole text and its worst sentence. Outside data never trained on
+(`scripts/outside_quality.py`, data fetched separately): ETHOS binary hate comments
+(997, GPL-3.0) fairness / inclusivity / safety AUROC 0.75 / 0.76 / 0.75 (length alone
+0.52); 17% of its non-hateful comments fail 7.0 overall, 55% of the hateful ones. The BBQ pairwise figure printed by
 `bench/quality.py` (about 0.75) most likely reads the "can't be determined" answer form,
 not bias.
 """

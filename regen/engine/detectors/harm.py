@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from .base import REFUSAL, Finding, is_counter_speech, is_negated, sentence_at
+from .base import REFUSAL, Finding, clause_before, is_counter_speech, is_negated, sentence_at
 from .groups import GROUP
 
 _HARM_VERB: Final = (
@@ -20,6 +20,14 @@ _PERSON: Final = (
     r"child|kid|guy|girl|boy|cop|officer|judge|politician|president|senator|journalist)|"
     r"all (?:of )?(?:them|those|these)|(?:those|these) (?:people|animals|scum)|" + GROUP
 )
+_THINGS: Final = (
+    r"process(?:es)?|tasks|jobs|threads|programs|apps|applications|servers|containers|pods|"
+    r"services|sessions|connections|tabs|windows|lights|engines|bugs|weeds|germs|pests|"
+    r"calories|bridges|boats|candles|logs|leaves|files|photos|pictures|ships|notes|books|"
+    r"lyrics|costs|prices|odds|its|this|that|his|hers|was|is|has|does|goes"
+)
+"""Objects of "kill all", "burn the" and the like that are not people ("kill all python
+processes", "burn the calories")."""
 _VIOLENCE: Final = re.compile(
     r"\b(?:" + _HARM_VERB + r")\s+(?:all\s+(?:the\s+)?|every\s+|the\s+|those\s+|these\s+)?"
     r"(?:" + _PERSON + r")\b|"
@@ -29,7 +37,8 @@ _VIOLENCE: Final = re.compile(
     r"deported and shot|put down)\b|"
     r"\b(?:make|see|watch|let)\s+(?:all\s+)?(?:those\s+|these\s+|the\s+)?(?:" + GROUP + r")\s+"
     r"(?:suffer|die|burn|bleed|pay)\b|"
-    r"\b(?:death to|kill all|gas the|hang the|shoot the|burn the)\s+\w+|"
+    r"\b(?:death to|kill all|gas the|hang the|shoot the|burn the)\s+(?:(?:all|the|those|these)\s+)?"
+    r"(?!(?:" + _THINGS + r")\b)(?:" + _PERSON + r"|\w+s)\b|"
     r"\b(?:deserve|deserves) to (?:die|be (?:killed|shot|raped|beaten|hurt))\b",
 )
 _WEAK_VERBS: Final = frozenset(
@@ -39,6 +48,21 @@ _INCITEMENT: Final = re.compile(
     r"\b(?:let'?s|go|we (?:should|must|need to|have to)|you (?:should|must)|everyone should|"
     r"it's time to|time to|i will|i'm going to|i'll|gonna)\b",
 )
+_DISAPPROVED: Final = re.compile(
+    # "it is never ethical to eliminate people", "you don't have the right to murder someone"
+    r"\b(?:is|are|it's|it is|that's|was)\s+(?:never|not|n't)\s+(?:\w+\s+){0,2}?(?:ethical|okay|ok|"
+    r"acceptable|appropriate|right|justified|justifiable|legal|allowed|permissible)\b[^.!?]{0,30}"
+    r"\bto\s+(?:\w+ly\s+)?$|(?:\bno|\bnot|n't|\bnever) (?:\w+ )?(?:have|has|had) (?:the |a |any )?"
+    r"right to\s+(?:\w+ly\s+)?$|"
+    r"\b(?:is|are|it's|it is|was) (?:wrong|illegal|a crime|criminal|unacceptable|immoral) to\s+"
+    r"(?:\w+ly\s+)?$"
+)
+"""A sentence that forbids the violence it names."""
+_SUBJECT_FORM: Final = re.compile(
+    r"(?:[\w ]+\s+)?(?:should|must|need to|ought to|deserves? to|have to)\b"
+)
+_NO_SUBJECT: Final = re.compile(r"(?:^|[,;:]\s*|\b)(?:no|nobody|no one|none of)\b[^,;:]{0,30}$")
+"""A negated subject: "No trans person deserves to die", "nobody should be killed"."""
 _WORD: Final = re.compile(r"[a-z]+")
 # every violence match holds one of these words: a cheap test before the costly pattern
 # (the particles of "beat up", "wipe out", "run over" are left out: each of those phrases
@@ -126,7 +150,13 @@ def _violence(text: str) -> list[Finding]:
         start, end = sentence_at(text, match.start(), match.end())
         if is_counter_speech(text, match.start(), match.end()):
             continue
-        if is_negated(text, match.start(), 14):
+        if is_negated(text, match.start(), 14) or _DISAPPROVED.search(
+            clause_before(text, match.start(), 60)
+        ):
+            continue
+        if _SUBJECT_FORM.match(match.group()) and _NO_SUBJECT.search(
+            clause_before(text, match.start(), 40)
+        ):
             continue
         found.append(
             Finding(

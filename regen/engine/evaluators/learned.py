@@ -10,8 +10,8 @@ and harassment, harmful responses, the severe end of harm (threats, violence, se
 and personal data the rules miss (only to order texts). See ``docs/quality.md``.
 
 Composition per dimension (a risk in 0-1, then a score):
-safety = max(harm head, hate head, severe spill, harm rules as far as the heads corroborate
-them, directives); user impact, reliability, accountability and (less) transparency =
+safety = max(noisy-or of the harm head and half the hate head, hate head, severe spill,
+harm rules as far as the harm or hate head corroborates them, directives); user impact, reliability, accountability and (less) transparency =
 max(a share of the harm head, directives);
 fairness = inclusivity = hate head; privacy = PII rule severity (with the strongest
 person name and identifier number the learned taggers find, ``learned.names``) + a small
@@ -47,16 +47,23 @@ _CURVE: Final = 1.6
 _CENTRE: Final = 0.72
 _STEEPNESS: Final = 2.0
 """Heads: the probability that costs half the points, and how sharp the S-curve is."""
-_SCALE_KNOTS: Final = ((0.0, 0.0), (3.0, 3.0), (6.0, 7.8), (8.5, 8.5), (10.0, 10.0))
+_SCALE_KNOTS: Final = ((0.0, 0.0), (3.0, 3.0), (6.0, 8.2), (8.5, 8.5), (10.0, 10.0))
 """What a head's probability costs, last step: the score it alone would leave passes a
-monotone piecewise-linear map that lifts the middle of the scale (6.0 becomes 7.8) and
+monotone piecewise-linear map that lifts the middle of the scale (6.0 becomes 8.2) and
 keeps the critical end and the top (from 8.5), so that a 7.0 threshold fails at most 5% of
 benign texts. Rules, spill and the privacy share are not lifted: an exposed e-mail or a
 selection criterion fails as before (benign failures are the heads' false positives).
-Chosen on the calibration half's out-of-fold head probabilities (``scripts/train_scorer.py``
-folds): without it 6.2% of the benign rows there fail, with it 4.5% (a margin for
-sampling noise below 5%), while 65% of the harmful rows still fail (70% without); no
-figure recorded for the gate moves by more than 0.006 there."""
+Chosen on the calibration half with out-of-fold heads (5 folds by ``sha1(pair_id or id)``,
+the shipped settings refitted per fold): with ``_HATE_ON_SAFETY`` 4.38% of the benign rows
+there fail 7.0 (6.0 -> 7.8 left 4.73%), 35.8% of the harmful rows (36.0% before the
+safety noisy-or); the former map (7.8, safety the max of the heads) was chosen the same way
+at 4.5%."""
+_HATE_ON_SAFETY: Final = 0.5
+"""Safety takes the noisy-or of the harm head and this share of the hate head (besides the
+hate head itself). Chosen on the calibration half's out-of-fold heads (5 folds by group):
+OpenAI moderation safety AUROC 0.871 (max of the heads) -> 0.877 (0.5) -> 0.880 (1.0); 0.5
+is the largest share that, with ``_SCALE_KNOTS``, keeps benign rows failing 7.0 there at
+the margin of the former map (4.38%; 1.0 needs 4.84%)."""
 _PROBABILITY_SOURCES: Final = frozenset({"harm", "hate"})
 _HARM_RULES: Final = frozenset(
     {
@@ -214,11 +221,14 @@ def compose(
     """
     hate, harmful = probs.get("hate", 0.0), probs.get("harm", 0.0)
     severe, private = probs.get("severe", 0.0), probs.get("privacy", 0.0)
-    head = max(hate, harmful, severe)
-    agreement = min(1.0, 0.35 + 1.3 * head)
+    # the severe head reads the same violent words as the rules: only the harm and hate
+    # heads, which read what the words are used for, can corroborate a harm rule
+    agreement = min(1.0, 0.35 + 1.3 * max(hate, harmful))
     by_rule = _rule_risks(rules, agreement)
     risks = {d: Risk() for d in DIMENSIONS}
-    risks["safety"].add("harm", harmful)
+    # harm and hate evidence add up on safety (a harassing, violent post trips both heads
+    # part-way); a noisy-or with half the hate head
+    risks["safety"].add("harm", 1.0 - (1.0 - harmful) * (1.0 - _HATE_ON_SAFETY * hate))
     risks["safety"].add("hate", hate)
     risks["user_impact"].add("harm", harmful)
     risks["user_impact"].add("hate", 0.7 * hate)
