@@ -96,15 +96,15 @@ def _new_run(
     return run
 
 
-def _hold(run: Run, caller: Caller, amount: Decimal, *, memo: str, flush: bool) -> None:
-    """Hold ``amount`` for ``run`` (in the caller's transaction), or raise
-    InsufficientCredits / KeyBudgetExceeded and hold nothing."""
+def _hold(run: Run, amount: Decimal, *, memo: str, flush: bool = True) -> None:
+    """Hold ``amount`` for ``run`` on its account and key (in the caller's transaction), or
+    raise InsufficientCredits / KeyBudgetExceeded and hold nothing."""
     run.hold = ledger.hold(
-        account=caller.account,
+        account=run.account,
         amount=amount,
         reference=run.req_id,
         memo=memo,
-        api_key=caller.api_key,
+        api_key=run.api_key,
         flush=flush,
     )
 
@@ -142,7 +142,7 @@ def open_run(
     # a queued run or a session is answered now, so its opening must reach the disk.
     in_this_request = running and session is None
     with transaction.atomic():
-        _hold(run, caller, hold, memo=memo, flush=not in_this_request)
+        _hold(run, hold, memo=memo, flush=not in_this_request)
         run.save(force_insert=True)
     return run
 
@@ -371,9 +371,7 @@ def _run_offline(
         )
         run.save(force_insert=True)  # nothing was held for it
         raise RegenerationFailed(req_id=run.req_id) from error
-    return finish_run(
-        run, loop, render=render, keep_history=keep_history, opening=(caller, priced.credits)
-    )
+    return finish_run(run, loop, render=render, keep_history=keep_history, opening=priced.credits)
 
 
 def iteration_row(run: Run, it: LoopIteration, *, keep_history: bool = True) -> Iteration:
@@ -468,20 +466,19 @@ def finish_run(
     stored: bool = False,
     render: Render | None = None,
     keep_history: bool = True,
-    opening: tuple[Caller, Decimal] | None = None,
+    opening: Decimal | None = None,
 ) -> Run:
     """Store a finished loop and settle the hold with what it used, in one transaction.
 
     A leased run (a worker's) is finished only by the executor that still holds its lease:
     a presumed-dead executor that comes back late raises ``LeaseLost`` and changes nothing.
-    ``opening`` (who pays, and the worst case to hold) is for a run not stored yet (an
-    offline loop, see ``_run_offline``): it is held and stored in the same transaction.
+    ``opening`` (the worst case to hold) is for a run not stored yet (an offline loop, see
+    ``_run_offline``): it is held and stored in the same transaction.
     """
     with transaction.atomic():
         if opening is not None:
-            caller, worst = opening
-            _hold(run, caller, worst, memo=f"{run.kind} worst case", flush=True)
-            run.credits_held = worst
+            _hold(run, opening, memo=f"{run.kind} worst case")
+            run.credits_held = opening
         elif run.lease_token is not None:
             owned = Run.objects.select_for_update().filter(id=run.id, lease_token=run.lease_token)
             if not owned.exists():
@@ -573,13 +570,7 @@ def hold_step(run: Run, *, amount: Decimal, memo: str) -> None:
     """Hold ``amount`` for a session's next evaluation; on failure it waits again."""
     try:
         with transaction.atomic():
-            run.hold = ledger.hold(
-                account=run.account,
-                amount=amount,
-                reference=run.req_id,
-                memo=memo,
-                api_key=run.api_key,
-            )
+            _hold(run, amount, memo=memo)
             Run.objects.filter(id=run.id).update(hold=run.hold)
     except Exception:
         Run.objects.filter(id=run.id).update(status=Run.Status.AWAITING_REGENERATION)
