@@ -41,7 +41,13 @@ from billing.models import Project
 from billing.plans import check_max_regenerations, check_mode_allowed
 from railsite.errors import NotFound, RequestValidationError, ServiceError
 from regen import prompt_templates, runs, webhooks
-from regen.engine.requests import RegenerateRequest
+from regen.engine.requests import (
+    FieldErrors,
+    RegenerateRequest,
+    read_flag,
+    read_whole,
+    whole_number,
+)
 from regen.engines import SERVER_REGENERATOR, check_model, price
 from regen.errors import CriticalContent, QueueUnavailable, RegenerationFailed
 from regen.models import Comparison, ComparisonPair, Iteration, Run
@@ -122,12 +128,6 @@ def failing_runs(project: Project, limit: int) -> list[Run]:
     return list(found.values())
 
 
-def _whole(value: Any, low: int, high: int) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        return None
-    return value
-
-
 def _arm(project: Project, raw: Any, name: str, details: dict[str, list[str]]) -> Arm | None:
     """Check one arm (its model configured, its template version the project's)."""
     if raw is None:
@@ -149,7 +149,7 @@ def _arm(project: Project, raw: Any, name: str, details: dict[str, list[str]]) -
     version = raw.get("prompt_version")
     if version is None:
         version = prompt_templates.current_template(project).version
-    elif _whole(version, 0, 2**31 - 1) is None:
+    elif whole_number(version, 0, 2**31 - 1) is None:
         details[f"{name}.prompt_version"] = ["Must be a whole number from 0."]
     else:
         try:
@@ -169,12 +169,9 @@ def check_comparison(caller: Caller, data: Any) -> Checked:
     if not isinstance(data, Mapping):
         raise RequestValidationError("The body must be a JSON object.")
     details = {key: ["Unknown field."] for key in sorted(set(data) - FIELDS, key=str)}
-    inputs = data.get("inputs", DEFAULT_INPUTS)
-    if _whole(DEFAULT_INPUTS if inputs is None else inputs, MIN_INPUTS, MAX_INPUTS) is None:
-        details["inputs"] = [f"Must be a whole number from {MIN_INPUTS} to {MAX_INPUTS}."]
-    dry_run = data.get("dry_run", False)
-    if not isinstance(dry_run, bool):
-        details["dry_run"] = ["Must be true or false."]
+    errors = FieldErrors(details)
+    asked = read_whole(data, "inputs", (MIN_INPUTS, MAX_INPUTS), DEFAULT_INPUTS, errors)
+    dry_run = read_flag(data, "dry_run", errors)
     if "challenger" not in data:
         details["challenger"] = ["Name the challenger: a regeneration_model or prompt_version."]
     champion = _arm(project, data.get("champion"), "champion", details)
@@ -184,7 +181,6 @@ def check_comparison(caller: Caller, data: Any) -> Checked:
     if details or champion is None or challenger is None:
         first = next(iter(details))
         raise RequestValidationError(f"{first}: {details[first][0]}", details=details)
-    asked = DEFAULT_INPUTS if inputs is None else int(inputs)
     sources = failing_runs(project, asked)
     if not sources:
         message = "This project has no failing runs to replay yet."
@@ -193,7 +189,7 @@ def check_comparison(caller: Caller, data: Any) -> Checked:
         check_mode_allowed(caller.account.plan, source.request.get("mode", "basic"))
         check_max_regenerations(caller.account.plan, source.request.get("max_regenerations", 3))
     credits, usd = price_replays(caller, sources, (champion, challenger))
-    return Checked(project, champion, challenger, asked, sources, credits, usd, bool(dry_run))
+    return Checked(project, champion, challenger, asked, sources, credits, usd, dry_run)
 
 
 def price_replays(

@@ -52,6 +52,7 @@ from regen.engine.requests import (
     FieldErrors,
     RegenerateRequest,
     parse_dimensions,
+    read_whole,
 )
 from regen.engine.thresholds import Thresholds
 from regen.engines import EXTERNAL, SERVER_REGENERATOR, check_model, price
@@ -102,14 +103,7 @@ def _number(
 
 
 def _max_iterations(data: Mapping[str, Any], errors: FieldErrors) -> int:
-    value = data.get("maxIterations")
-    if value is None:
-        return DEFAULT_MAX_ITERATIONS
-    low, high = MAX_ITERATIONS
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        errors.add("maxIterations", f"Must be a whole number from {low} to {high}.")
-        return DEFAULT_MAX_ITERATIONS
-    return value
+    return read_whole(data, "maxIterations", MAX_ITERATIONS, DEFAULT_MAX_ITERATIONS, errors)
 
 
 def _text(data: Mapping[str, Any], name: str, low: int, high: int, errors: FieldErrors) -> str:

@@ -48,7 +48,12 @@ from billing.models import Project
 from railsite.errors import RequestValidationError
 from regen.engine.dimensions import DIMENSIONS
 from regen.engine.pricing import Prices
-from regen.engine.requests import RequestInvalid, parse_regenerate_request
+from regen.engine.requests import (
+    FieldErrors,
+    RequestInvalid,
+    parse_regenerate_request,
+    read_whole,
+)
 from regen.engine.scoring import Evaluation
 from regen.engine.thresholds import Thresholds
 from regen.models import Run
@@ -306,11 +311,7 @@ def parse_policy(data: Any) -> Policy:
     details: dict[str, list[str]] = {
         key: ["Unknown field."] for key in sorted(set(data) - FIELDS, key=str)
     }
-    days = data.get("days", DAYS_DEFAULT)
-    if days is None:
-        days = DAYS_DEFAULT
-    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= DAYS_MAX:
-        details["days"] = [f"Must be a whole number from 1 to {DAYS_MAX}."]
+    days = read_whole(data, "days", (1, DAYS_MAX), DAYS_DEFAULT, FieldErrors(details))
     try:
         probe = policy_probe(thresholds=data.get("thresholds"), weights=data.get("weights"))
         parsed = parse_regenerate_request(probe)

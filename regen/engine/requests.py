@@ -113,11 +113,43 @@ class RegenerateRequest:
 class FieldErrors:
     """Collect every bad field's messages, so one error can name them all."""
 
-    def __init__(self) -> None:
-        self.details: dict[str, list[str]] = {}
+    def __init__(self, details: dict[str, list[str]] | None = None) -> None:
+        self.details: dict[str, list[str]] = {} if details is None else details
 
     def add(self, name: str, message: str) -> None:
         self.details.setdefault(name, []).append(message)
+
+
+def whole_number(value: Any, low: int, high: int) -> int | None:
+    """``value`` when it is a whole number (a JSON integer, not a boolean) from ``low`` to
+    ``high``, else None: the one reader of every bounded count a body carries."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        return None
+    return value
+
+
+def read_whole(
+    data: Mapping[str, Any], name: str, bounds: tuple[int, int], default: int, errors: FieldErrors
+) -> int:
+    """The whole number ``data[name]`` (``default`` when absent or null); out of ``bounds``
+    or not a whole number, an error on ``name`` and ``default``."""
+    value = data.get(name)
+    if value is None:
+        return default
+    found = whole_number(value, *bounds)
+    if found is None:
+        errors.add(name, f"Must be a whole number from {bounds[0]} to {bounds[1]}.")
+        return default
+    return found
+
+
+def read_flag(data: Mapping[str, Any], name: str, errors: FieldErrors) -> bool:
+    """The boolean ``data[name]`` (false when absent), or an error on ``name``."""
+    value = data.get(name, False)
+    if not isinstance(value, bool):
+        errors.add(name, "Must be true or false.")
+        return False
+    return value
 
 
 def _is_number(value: Any) -> bool:
@@ -200,12 +232,8 @@ def _thresholds_object(raw: Mapping[str, Any], errors: FieldErrors) -> Threshold
     mode = _choice(
         raw, "tradeoff_mode", TRADEOFF_MODES, "priority", _Prefixed(errors, "thresholds.")
     )
-    failures = raw.get("max_dimension_failures", 2)
-    if (
-        not isinstance(failures, int)
-        or isinstance(failures, bool)
-        or not 0 <= failures <= len(DIMENSIONS)
-    ):
+    failures = whole_number(raw.get("max_dimension_failures", 2), 0, len(DIMENSIONS))
+    if failures is None:  # null too: unlike a missing count, it is not the default
         errors.add(
             "thresholds.max_dimension_failures",
             f"Must be a whole number from 0 to {len(DIMENSIONS)}.",
@@ -289,14 +317,7 @@ def parse_weights(raw: Any, errors: FieldErrors | None = None) -> dict[str, floa
 
 def _max_regenerations(data: Mapping[str, Any], errors: FieldErrors) -> int:
     name = "max_regenerations" if "max_regenerations" in data else "max_iterations"
-    value = data.get(name)
-    if value is None:
-        return 3
-    low, high = MAX_REGENERATIONS
-    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        errors.add(name, f"Must be a whole number from {low} to {high}.")
-        return 3
-    return value
+    return read_whole(data, name, MAX_REGENERATIONS, 3, errors)
 
 
 def _policy_hint(data: Mapping[str, Any], errors: FieldErrors) -> tuple[str, str]:
@@ -342,7 +363,7 @@ def parse_delivery(data: Mapping[str, Any], *, external: bool) -> Delivery:
     ``dry_run`` and ``async`` are booleans like every flag; a bad one is a RequestInvalid.
     """
     errors = FieldErrors()
-    dry, queued = _flag(data, "dry_run", errors), _flag(data, "async", errors)
+    dry, queued = read_flag(data, "dry_run", errors), read_flag(data, "async", errors)
     if errors.details:
         raise RequestInvalid(errors.details)
     if dry:
@@ -350,14 +371,6 @@ def parse_delivery(data: Mapping[str, Any], *, external: bool) -> Delivery:
     if external:
         return "external"
     return "async" if queued else "sync"
-
-
-def _flag(data: Mapping[str, Any], name: str, errors: FieldErrors) -> bool:
-    value = data.get(name, False)
-    if not isinstance(value, bool):
-        errors.add(name, "Must be true or false.")
-        return False
-    return value
 
 
 def _max_cost(data: Mapping[str, Any], errors: FieldErrors) -> float | None:
@@ -400,7 +413,7 @@ def parse_regenerate_request(
         policy_hint=(hint := _policy_hint(data, errors))[0],
         on_failure=hint[1],
         regeneration_model=_text(data, ("regeneration_model",), 200, errors) or "RAIL_Safe_LLM",
-        stop_on_no_improvement=_flag(data, "stop_on_no_improvement", errors),
+        stop_on_no_improvement=read_flag(data, "stop_on_no_improvement", errors),
         max_cost_usd=_max_cost(data, errors),
     )
     if errors.details:

@@ -4,7 +4,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from regen.engine.requests import RegenerateRequest, RequestInvalid, parse_regenerate_request
+from regen.engine.requests import (
+    FieldErrors,
+    RegenerateRequest,
+    RequestInvalid,
+    parse_regenerate_request,
+    read_whole,
+    whole_number,
+)
 from regen.engine.thresholds import Thresholds
 
 GOOD = "A perfectly ordinary text of reasonable length."
@@ -156,3 +163,20 @@ def test_any_payload_either_parses_or_raises_the_typed_error(payload):
     except RequestInvalid as error:
         assert error.details
         assert all(isinstance(m, list) for m in error.details.values())
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(3, 3), (1, 1), (5, 5), (0, None), (6, None), (True, None), (2.0, None), ("2", None)],
+)
+def test_one_reader_of_bounded_whole_numbers(value, expected):
+    assert whole_number(value, 1, 5) == expected
+
+
+def test_read_whole_defaults_a_missing_or_null_count_and_names_a_bad_one():
+    errors = FieldErrors()
+    assert read_whole({}, "n", (1, 5), 3, errors) == 3
+    assert read_whole({"n": None}, "n", (1, 5), 3, errors) == 3
+    assert errors.details == {}
+    assert read_whole({"n": False}, "n", (1, 5), 3, errors) == 3
+    assert errors.details == {"n": ["Must be a whole number from 1 to 5."]}
