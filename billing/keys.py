@@ -27,6 +27,7 @@ from billing import ledger
 from billing.errors import AuthenticationFailed, InvalidAmount
 from billing.models import Account, APIKey, Plan, Project
 from railsite.errors import RequestValidationError
+from railsite.statements import prepared_cursor
 
 BASE62 = string.digits + string.ascii_letters
 PREFIX_ALPHABET = string.digits + string.ascii_lowercase
@@ -180,28 +181,10 @@ def _convert(field: Any, alias: str) -> Any:
     return convert
 
 
-def _cursor() -> Any:
-    """A cursor for the lookup: on PostgreSQL one that binds on the server, so the
-    connection prepares the statement once (``prepare_threshold``, settings) and then
-    skips its planning; Django's own cursors bind on the client and never prepare."""
-    if (
-        connection.vendor != "postgresql"
-        or connection.settings_dict["OPTIONS"].get("prepare_threshold") is None
-    ):
-        return connection.cursor()
-    import psycopg
-
-    connection.ensure_connection()
-    cursor: Any = psycopg.Cursor(connection.connection)  # the stubs want a wrapper here
-    if connection.queries_logged:  # DEBUG, or a test capturing queries
-        return connection.make_debug_cursor(cursor)
-    return connection.make_cursor(cursor)
-
-
 def _fetch(prefix: str) -> APIKey | None:
     """Return the key with this prefix, its project, account and plan loaded, or None."""
     sql, converters = _lookup(connection.vendor)
-    with _cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, [prefix])
         row = cursor.fetchone()
     if row is None:

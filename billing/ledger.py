@@ -5,33 +5,38 @@ takes the row lock on PostgreSQL and the write lock on SQLite, and checks the av
 balance in the same statement, so two requests can never spend the same credit), then
 append-only ``LedgerEntry`` rows carrying the balance after them, in one transaction.
 
-Holds: ``hold`` reserves a worst case (and stops a key at its monthly budget); ``settle`` charges what was used and releases
-the rest; ``release`` returns everything. A hold leaves the ``open`` state exactly once,
+Holds: ``hold`` reserves a worst case (and stops a key at its monthly budget); ``settle``
+charges what was used and releases the rest; ``release`` returns everything. A hold leaves the ``open`` state exactly once,
 through a conditional update, so it can never be settled or released twice.
 
 On PostgreSQL ``hold`` and ``settle``, the two writes of every request, are one statement
 each (data-modifying CTEs: the conditional update, the hold and its entries together), so
 a request spends two round trips on credits, not six plus savepoints, and holds the
-account's row lock for as short a time as it can. Other databases run the same steps one
+account's row lock for as short a time as it can. ``hold_settled`` does both at once for
+work that already ran (an offline loop) and inserts the caller's rows (the run and its
+iterations) in the same statement, all or nothing. Other databases run the same steps one
 statement at a time, in a transaction.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Model, Q, QuerySet, Sum
 from django.utils import timezone
 
 from billing.errors import HoldClosed, InsufficientCredits, InvalidAmount, KeyBudgetExceeded
 from billing.models import Account, APIKey, CreditAccount, Hold, LedgerEntry, month_start
 from railsite.errors import RequestValidationError
+from railsite.statements import mark_stored, prepared_cursor, row_of
 
 logger = logging.getLogger(__name__)
 
@@ -164,6 +169,103 @@ def hold(
             memo=memo,
         )
     return held
+
+
+def hold_settled(
+    *,
+    account: Account,
+    amount: Any,
+    used: Any,
+    reference: str,
+    memo: str = "",
+    api_key: APIKey | None = None,
+    rows: Sequence[Model] = (),
+    hold_on: Model | None = None,
+) -> Hold:
+    """Hold ``amount`` and settle it with ``used`` at once, for work that already ran
+    without holding (an offline loop: see ``regen.runs``), or raise InsufficientCredits or
+    KeyBudgetExceeded and change nothing.
+
+    The same rows as ``hold`` then ``settle`` (a settled hold; its hold, charge and release
+    entries in that order), and the same refusal: the whole of ``amount`` must be
+    available. ``rows``, the caller's new rows (unsaved instances, inserted in order), are
+    written with the charge or not at all; ``hold_on`` (one of them) gets this hold as its
+    ``hold``. On PostgreSQL, for a key without a monthly budget, all of it is one statement
+    that updates the account's row once; otherwise the steps run in a transaction.
+    """
+    amount, used = to_amount(amount), to_amount(used, allow_zero=True)
+    if used > amount:
+        raise InvalidAmount(f"Cannot charge {used}: only {amount} was held.")
+    budgeted = api_key is not None and api_key.monthly_credit_budget is not None
+    if connection.vendor != "postgresql" or budgeted:
+        with transaction.atomic():
+            held = hold(
+                account=account, amount=amount, reference=reference, memo=memo, api_key=api_key
+            )
+            settle(hold=held, used=used)
+            if hold_on is not None:
+                hold_on.hold = held  # type: ignore[attr-defined]
+            for _, same in itertools.groupby(rows, key=type):
+                group = list(same)
+                type(group[0])._default_manager.bulk_create(group)
+        return held
+    now = timezone.now()
+    params: dict[str, Any] = {
+        "account": account.pk,
+        "amount": amount,
+        "used": used,
+        "rest": amount - used,
+        "now": now,
+        "reference": reference,
+        "memo": memo,
+        "api_key": api_key.pk if api_key is not None else None,
+    }
+    sql = _HOLD_SETTLED_SQL
+    if rows:
+        inserts = [
+            _insert_from_settled(n, obj, obj is hold_on, params) for n, obj in enumerate(rows)
+        ]
+        sql = sql.removesuffix(_LAST_SELECT) + "".join(inserts) + _LAST_SELECT
+    with prepared_cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        raise InsufficientCredits(balance=available_of(account), required=amount)
+    for obj in rows:
+        mark_stored(obj, connection)
+    settled = Hold(
+        id=row[0],
+        account=account,
+        amount=amount,
+        used=used,
+        reference=reference,
+        memo=memo,
+        api_key=api_key,
+        state=Hold.State.SETTLED,
+        created_at=now,
+        closed_at=now,
+    )
+    settled._state.adding, settled._state.db = False, connection.alias
+    if hold_on is not None:
+        hold_on.hold = settled  # type: ignore[attr-defined]
+    return settled
+
+
+def _insert_from_settled(n: int, obj: Model, owns_hold: bool, params: dict[str, Any]) -> str:
+    """One more CTE of the hold_settled statement: ``obj`` as a new row, inserted only if
+    the hold was (``FROM settled``); its ``hold_id`` is the new hold's when it owns it."""
+    table, columns, values = row_of(obj, connection)
+    selected = []
+    for i, (column, value) in enumerate(zip(columns, values, strict=True)):
+        if owns_hold and column == connection.ops.quote_name("hold_id"):
+            selected.append("settled.id")
+        else:
+            params[f"row{n}_{i}"] = value
+            selected.append(f"%(row{n}_{i})s")
+    return (
+        f", row{n} AS (INSERT INTO {table} ({', '.join(columns)})"
+        f" SELECT {', '.join(selected)} FROM settled)\n"
+    )
 
 
 def _check_key_budget(key_id: int, amount: Decimal) -> None:
@@ -436,6 +538,47 @@ WITH closed AS (
 )
 SELECT count(*) FROM closed
 """
+
+
+# A hold and its settlement at once (``hold_settled``): the account's row changes once (the
+# balance by what was used; the held total ends where it began), the hold is written
+# settled, and its hold, charge and release entries carry the totals each would have left.
+_HOLD_SETTLED_SQL = f"""
+WITH credit AS (
+    UPDATE {CreditAccount._meta.db_table}
+    SET balance = ROUND(balance - %(used)s, 2), updated_at = %(now)s
+    WHERE account_id = %(account)s AND ROUND(balance - held - %(amount)s, 2) >= 0
+    RETURNING balance, held
+), settled AS (
+    INSERT INTO {Hold._meta.db_table}
+        (account_id, amount, used, reference, memo, request_bound, api_key_id, state,
+         created_at, closed_at)
+    SELECT %(account)s, %(amount)s, %(used)s, %(reference)s, %(memo)s, false, %(api_key)s,
+        'settled', %(now)s, %(now)s
+    FROM credit
+    RETURNING id
+), entries AS (
+    INSERT INTO {LedgerEntry._meta.db_table}
+        (account_id, kind, amount, held_change, balance_after, held_after, hold_id,
+         reference, memo, created_at)
+    SELECT %(account)s, part.kind, part.amount, part.held_change,
+        credit.balance + part.balance_offset, credit.held + part.held_offset, settled.id,
+        %(reference)s, part.memo, %(now)s
+    FROM credit, settled, (VALUES
+        (1, 'hold', 0::numeric, %(amount)s::numeric, %(used)s::numeric, %(amount)s::numeric,
+            %(memo)s),
+        (2, 'charge', -%(used)s::numeric, -%(used)s::numeric, 0::numeric, %(rest)s::numeric,
+            %(memo)s),
+        (3, 'release', 0::numeric, -%(rest)s::numeric, 0::numeric, 0::numeric,
+            'unused part of the hold')
+    ) AS part (position, kind, amount, held_change, balance_offset, held_offset, memo)
+    WHERE part.kind = 'hold' OR (part.kind = 'charge' AND %(used)s::numeric > 0)
+        OR (part.kind = 'release' AND %(rest)s::numeric > 0)
+    ORDER BY part.position
+)
+SELECT settled.id FROM settled
+"""
+_LAST_SELECT = "SELECT settled.id FROM settled\n"
 
 
 def _hold_in_one_statement(

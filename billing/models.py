@@ -400,7 +400,7 @@ class Hold(models.Model):
         help_text="The key whose call made the hold: it counts against the key's budget.",
     )
     amount = _money()
-    reference = models.CharField(max_length=100, db_index=True)
+    reference = models.CharField(max_length=100)  # indexed: Meta
     memo = models.CharField(max_length=200, blank=True)
     request_bound = models.BooleanField(
         default=False,
@@ -417,6 +417,7 @@ class Hold(models.Model):
         indexes = [
             models.Index(fields=["state", "created_at"], name="hold_state_created"),
             models.Index(fields=["api_key", "created_at"], name="hold_key_created"),
+            models.Index(fields=["reference"], name="hold_reference"),  # matched whole
         ]
 
     def __str__(self) -> str:
@@ -485,7 +486,9 @@ class LedgerEntry(models.Model):
         REFUND = "refund", "Refund"
         ADJUSTMENT = "adjustment", "Adjustment"
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="ledger_entries")
+    account = models.ForeignKey(  # indexed by ledger_account_recent (account, -id)
+        Account, on_delete=models.PROTECT, related_name="ledger_entries", db_index=False
+    )
     kind = models.CharField(max_length=12, choices=Kind.choices)
     amount = _money(default=Decimal("0"))
     held_change = _money(default=Decimal("0"))
@@ -494,7 +497,7 @@ class LedgerEntry(models.Model):
     hold = models.ForeignKey(
         Hold, null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
     )
-    reference = models.CharField(max_length=100, blank=True, db_index=True)
+    reference = models.CharField(max_length=100, blank=True)  # indexed: Meta
     memo = models.CharField(max_length=200, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -506,7 +509,12 @@ class LedgerEntry(models.Model):
     class Meta:
         ordering = ["-id"]
         verbose_name_plural = "ledger entries"
-        indexes = [models.Index(fields=["account", "-id"], name="ledger_account_recent")]
+        # a reference is matched whole, never by prefix: a plain index (a field's own
+        # db_index would add a second, pattern-matching one on PostgreSQL)
+        indexes = [
+            models.Index(fields=["account", "-id"], name="ledger_account_recent"),
+            models.Index(fields=["reference"], name="ledger_reference"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount} → {self.balance_after}"

@@ -88,12 +88,26 @@ class Run(models.Model):
     )
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    account = models.ForeignKey("billing.Account", on_delete=models.CASCADE, related_name="runs")
+    # account, project and api_key lead composite indexes (Meta), so none has its own:
+    # every index is one more write per run
+    account = models.ForeignKey(
+        "billing.Account", on_delete=models.CASCADE, related_name="runs", db_index=False
+    )
     project = models.ForeignKey(
-        "billing.Project", on_delete=models.CASCADE, related_name="runs", null=True, blank=True
+        "billing.Project",
+        on_delete=models.CASCADE,
+        related_name="runs",
+        null=True,
+        blank=True,
+        db_index=False,
     )
     api_key = models.ForeignKey(
-        "billing.APIKey", on_delete=models.SET_NULL, related_name="runs", null=True, blank=True
+        "billing.APIKey",
+        on_delete=models.SET_NULL,
+        related_name="runs",
+        null=True,
+        blank=True,
+        db_index=False,
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -110,7 +124,8 @@ class Run(models.Model):
         "null: the project's current one.",
     )
     external = models.BooleanField(default=False)
-    session_id = models.CharField(max_length=40, unique=True, null=True, blank=True)
+    # null, not "": unique among the runs that have one (Meta)
+    session_id = models.CharField(max_length=40, null=True, blank=True)  # noqa: DJ001
     expires_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(
         default=0, help_text="Bumped by every step; guards races."
@@ -188,6 +203,13 @@ class Run(models.Model):
             models.Index(fields=["account", "status", "-created_at"], name="run_account_status"),
             models.Index(fields=["api_key", "-created_at"], name="run_key_recent"),
         ]
+        constraints = [  # sessions only: a run without one writes no entry
+            models.UniqueConstraint(
+                fields=["session_id"],
+                condition=models.Q(session_id__isnull=False),
+                name="run_session_unique",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.id} ({self.status})"
@@ -228,7 +250,9 @@ LOW_FIDELITY = 0.5
 class Iteration(models.Model):
     """One scored version of a run's text."""
 
-    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="iterations")
+    run = models.ForeignKey(  # indexed by iteration_unique_index (run, index)
+        Run, on_delete=models.CASCADE, related_name="iterations", db_index=False
+    )
     index = models.PositiveSmallIntegerField()
     content = models.TextField()
     score = models.FloatField()

@@ -1,13 +1,17 @@
 """Run a safe-regenerate request end to end and store it: the only writer of runs.
 
-Every write of a ``Run`` or an ``Iteration`` is here: open (with its hold), claim, store
-an iteration, apply a loop, finish, fail, cancel while queued, expire, fail stale, and the steps of an external
-session (``regen.sessions`` keeps only the session's own rules and calls these). The API
+Every write of a ``Run`` or an ``Iteration`` is decided here: open (with its hold), claim,
+store an iteration, apply a loop, finish, fail, cancel while queued, expire, fail stale,
+and the steps of an external session (``regen.sessions`` keeps only the session's own
+rules and calls these). One write is carried out elsewhere on this module's behalf: a
+finished offline run and its iterations, built here, are inserted by
+``ledger.hold_settled`` in the statement that charges them (``_store_offline``). The API
 views, the dashboard and the Celery tasks call ``run_safe_regenerate`` (hold, run, settle
 in one call), or ``submit_run`` followed by ``execute_run`` on a worker. Credits are held
 before any work that calls out (a model, a network), settled with what was used when it
 ends, and released if it fails, so nothing is charged twice or lost; a synchronous loop
-on offline engines runs first and is held, stored and settled in one transaction.
+on offline engines runs first and is held, stored and settled at once (one statement on
+PostgreSQL).
 """
 
 from __future__ import annotations
@@ -475,27 +479,25 @@ def finish_run(
     ``opening`` (the worst case to hold) is for a run not stored yet (an offline loop, see
     ``_run_offline``): it is held and stored in the same transaction.
     """
+    critical = loop.status == "critical"
+    answer = render if render and not critical else run_answer
     with transaction.atomic():
-        if opening is not None:
-            _hold(run, opening, memo=f"{run.kind} worst case")
-            run.credits_held = opening
-        elif run.lease_token is not None:
-            owned = Run.objects.select_for_update().filter(id=run.id, lease_token=run.lease_token)
-            if not owned.exists():
-                raise LeaseLost(f"run {run.id} was taken over by another executor")
-        apply_loop(run, loop)
-        critical = loop.status == "critical"
-        answer = render if render and not critical else run_answer
-        body: dict[str, Any] = {}  # a critical answer names its review item, stored below
-        if opening is not None:  # one insert of the finished run
-            body = {} if critical else answer(run, loop)
-            run.response = body
-            run.save(force_insert=True)
-        if not stored:
-            Iteration.objects.bulk_create(
-                [iteration_row(run, it, keep_history=keep_history) for it in loop.iterations]
-            )
+        if opening is not None:  # a critical answer names its review item, rendered below
+            _store_offline(run, loop, opening, None if critical else answer, keep_history)
+        else:
+            if run.lease_token is not None:
+                owned = Run.objects.select_for_update().filter(
+                    id=run.id, lease_token=run.lease_token
+                )
+                if not owned.exists():
+                    raise LeaseLost(f"run {run.id} was taken over by another executor")
+            apply_loop(run, loop)
+            if not stored:
+                Iteration.objects.bulk_create(
+                    [iteration_row(run, it, keep_history=keep_history) for it in loop.iterations]
+                )
         enqueue_review(run, loop)
+        body: dict[str, Any] = run.response or {}
         if opening is None or critical:
             body = run.response = answer(run, loop)
             if opening is None:
@@ -505,11 +507,33 @@ def finish_run(
         if run.lease_token is not None and run.kind != Run.Kind.COMPARISON:
             webhooks.announce_job(run)  # an async job, run by a worker: tell its project
         # last, just before the commit: the account's row lock is held as briefly as it can
-        if run.hold is not None:
+        if run.hold is not None and opening is None:
             ledger.settle(hold=run.hold, used=loop.credits_breakdown["total"])
     if run.status == Run.Status.CRITICAL:
         raise CriticalContent(body)
     return run
+
+
+def _store_offline(
+    run: Run, loop: Loop, opening: Decimal, answer: Render | None, keep_history: bool
+) -> None:
+    """Hold ``opening`` for a finished offline loop, settle it, and insert the run (with
+    its answer, when ``answer`` renders one) and its iterations, all or nothing: on
+    PostgreSQL one statement (``ledger.hold_settled``). Raises InsufficientCredits or
+    KeyBudgetExceeded, storing nothing, when the worst case was not available."""
+    apply_loop(run, loop)
+    run.credits_held = opening
+    run.response = answer(run, loop) if answer else {}
+    ledger.hold_settled(
+        account=run.account,
+        amount=opening,
+        used=loop.credits_breakdown["total"],
+        reference=run.req_id,
+        memo=f"{run.kind} worst case",
+        api_key=run.api_key,
+        rows=[run, *(iteration_row(run, it, keep_history=keep_history) for it in loop.iterations)],
+        hold_on=run,
+    )
 
 
 def fail_run(run: Run, error: str) -> Run:
